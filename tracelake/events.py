@@ -1,0 +1,284 @@
+"""Judge one raw Kafka value against the contract (CONTRACT.md section 1).
+
+`judge(topic, value, landed_at_us)` returns either an `Accepted` record (ids
+normalized, times as UTC epoch microseconds, dates as days since the epoch) or
+a `Rejected` reason. It never raises, whatever the bytes.
+"""
+
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NamedTuple
+
+import orjson
+
+from tracelake.identity import normalize_person_id
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROS = timedelta(microseconds=1)
+_DAY_US = 86_400_000_000
+_MIN_MS = -62_135_596_800_000  # 0001-01-01
+_MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+SOURCES = frozenset({"qr_venue", "qr_personal", "manual"})
+OPERATING_SYSTEMS = frozenset({"android", "ios"})
+CASE_KINDS = frozenset({"confirmed", "isolated", "discarded"})
+RSSI_RANGE = (-127, 20)
+
+
+class Accepted(NamedTuple):
+    record: dict[str, Any]
+
+
+class Rejected(NamedTuple):
+    reason: str
+    event_id: str | None
+
+
+class _Malformed(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _required(event: dict[str, Any], name: str) -> Any:
+    value = event.get(name)
+    if value is None:
+        raise _Malformed(f"missing field {name}")
+    return value
+
+
+def _string(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise _Malformed(f"{name} must be a string")
+    if not value:
+        raise _Malformed(f"empty {name}")
+    return value
+
+
+def _whole(value: Any) -> int | None:
+    """JSON Schema's integer: any number with a zero fractional part (so -70.0 is -70)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _integer(value: Any, name: str) -> int:
+    whole = _whole(value)
+    if whole is None:
+        raise _Malformed(f"{name} must be an integer")
+    return whole
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Malformed(f"{name} must be a number")
+    return float(value)
+
+
+def _enum(value: Any, name: str, allowed: frozenset[str]) -> str:
+    text = _string(value, name)
+    if text not in allowed:
+        raise _Malformed(f"unknown value in {name}")
+    return text
+
+
+def _person(value: Any, name: str) -> str:
+    normalized = normalize_person_id(_string(value, name))
+    if normalized is None:
+        raise _Malformed(f"malformed id in {name}")
+    return normalized
+
+
+def _instant(value: Any, name: str, landed_at_us: int) -> int:
+    """UTC epoch microseconds of an ISO-8601 string with offset or integer epoch ms."""
+    millis = _whole(value)
+    if millis is not None:
+        if not _MIN_MS <= millis <= _MAX_MS:
+            raise _Malformed(f"unparseable timestamp in {name}")
+        micros = millis * 1000
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise _Malformed(f"unparseable timestamp in {name}") from None
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            raise _Malformed(f"timestamp without offset in {name}")
+        try:
+            micros = (parsed - _EPOCH) // _MICROS
+        except OverflowError:
+            raise _Malformed(f"unparseable timestamp in {name}") from None
+    else:
+        raise _Malformed(f"unparseable timestamp in {name}")
+    if micros > landed_at_us + _DAY_US:
+        raise _Malformed(f"timestamp in the future in {name}")
+    return micros
+
+
+def _day(value: Any, name: str) -> int:
+    """Days since the epoch of a `YYYY-MM-DD` date."""
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        raise _Malformed(f"malformed date in {name}")
+    try:
+        return (date.fromisoformat(value) - date(1970, 1, 1)).days
+    except ValueError:
+        raise _Malformed(f"malformed date in {name}") from None
+
+
+def _optional(event: dict[str, Any], name: str) -> Any:
+    return event.get(name)
+
+
+def _checkin(event: dict[str, Any], landed_at_us: int) -> dict[str, Any]:
+    event_id = _string(_required(event, "event_id"), "event_id")
+    person_id = _person(_required(event, "person_id"), "person_id")
+    venue_id = _string(_required(event, "venue_id"), "venue_id")
+    checkin_at = _instant(_required(event, "checkin_at"), "checkin_at", landed_at_us)
+    checkout_raw = _optional(event, "checkout_at")
+    checkout_at = None if checkout_raw is None else _instant(checkout_raw, "checkout_at", landed_at_us)
+    source_raw = _optional(event, "source")
+    source = "qr_venue" if source_raw is None else _enum(source_raw, "source", SOURCES)
+    if checkout_at is not None and checkout_at < checkin_at:
+        raise _Malformed("checkout before checkin")
+    return {
+        "event_id": event_id,
+        "person_id": person_id,
+        "venue_id": venue_id,
+        "checkin_at": checkin_at,
+        "checkout_at": checkout_at,
+        "source": source,
+    }
+
+
+def _sighting(event: dict[str, Any], landed_at_us: int) -> dict[str, Any]:
+    event_id = _string(_required(event, "event_id"), "event_id")
+    reporter_id = _person(_required(event, "reporter_id"), "reporter_id")
+    contact_id = _person(_required(event, "contact_id"), "contact_id")
+    rssi = _integer(_required(event, "rssi"), "rssi")
+    reporter_os = _enum(_required(event, "reporter_os"), "reporter_os", OPERATING_SYSTEMS)
+    contact_os = _enum(_required(event, "contact_os"), "contact_os", OPERATING_SYSTEMS)
+    observed_at = _instant(_required(event, "observed_at"), "observed_at", landed_at_us)
+    tx_raw = _optional(event, "tx_power")
+    tx_power = None if tx_raw is None else _integer(tx_raw, "tx_power")
+    if not RSSI_RANGE[0] <= rssi <= RSSI_RANGE[1]:
+        raise _Malformed("rssi out of range")
+    if tx_power is not None and not -(2**31) <= tx_power < 2**31:
+        raise _Malformed("tx_power out of range")
+    if contact_id == reporter_id:
+        raise _Malformed("contact is the reporter")
+    return {
+        "event_id": event_id,
+        "reporter_id": reporter_id,
+        "contact_id": contact_id,
+        "rssi": rssi,
+        "reporter_os": reporter_os,
+        "contact_os": contact_os,
+        "observed_at": observed_at,
+        "tx_power": tx_power,
+    }
+
+
+def _case_report(event: dict[str, Any], landed_at_us: int) -> dict[str, Any]:
+    event_id = _string(_required(event, "event_id"), "event_id")
+    person_id = _person(_required(event, "person_id"), "person_id")
+    kind = _enum(_required(event, "kind"), "kind", CASE_KINDS)
+    reported_at = _instant(_required(event, "reported_at"), "reported_at", landed_at_us)
+    if kind == "confirmed":
+        _required(event, "sample_date")
+    if kind == "isolated":
+        _required(event, "isolated_at")
+    sample_raw = _optional(event, "sample_date")
+    onset_raw = _optional(event, "onset_date")
+    isolated_raw = _optional(event, "isolated_at")
+    return {
+        "event_id": event_id,
+        "person_id": person_id,
+        "kind": kind,
+        "reported_at": reported_at,
+        "sample_date": None if sample_raw is None else _day(sample_raw, "sample_date"),
+        "onset_date": None if onset_raw is None else _day(onset_raw, "onset_date"),
+        "isolated_at": None if isolated_raw is None else _instant(isolated_raw, "isolated_at", landed_at_us),
+    }
+
+
+def _venue(event: dict[str, Any], landed_at_us: int) -> dict[str, Any]:
+    event_raw = _optional(event, "event_id")
+    record: dict[str, Any] = {
+        "event_id": None if event_raw is None else _string(event_raw, "event_id"),
+        "venue_id": _string(_required(event, "venue_id"), "venue_id"),
+        "name": _string(_required(event, "name"), "name"),
+        "district_code": _string(_required(event, "district_code"), "district_code"),
+        "province_code": _string(_required(event, "province_code"), "province_code"),
+    }
+    kind_raw = _optional(event, "kind")
+    lat_raw = _optional(event, "lat")
+    lon_raw = _optional(event, "lon")
+    record["kind"] = None if kind_raw is None else _string(kind_raw, "kind")
+    lat = None if lat_raw is None else _number(lat_raw, "lat")
+    lon = None if lon_raw is None else _number(lon_raw, "lon")
+    if lat is not None and not -90.0 <= lat <= 90.0:
+        raise _Malformed("lat out of range")
+    if lon is not None and not -180.0 <= lon <= 180.0:
+        raise _Malformed("lon out of range")
+    record["lat"], record["lon"] = lat, lon
+    return record
+
+
+JUDGES: dict[str, Callable[[dict[str, Any], int], dict[str, Any]]] = {
+    "checkins": _checkin,
+    "proximity": _sighting,
+    "case_reports": _case_report,
+    "venues": _venue,
+}
+
+# The person-id fields of each topic: the lander pseudonymizes exactly these.
+PERSON_FIELDS: dict[str, tuple[str, ...]] = {
+    "checkins": ("person_id",),
+    "proximity": ("reporter_id", "contact_id"),
+    "case_reports": ("person_id",),
+    "venues": (),
+}
+
+
+_NOT_JSON = object()
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse(value: bytes) -> Any:
+    """orjson first; the standard library only for what orjson refuses (integers past 64 bits)."""
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(value.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return _NOT_JSON
+
+
+def judge(topic: str, value: bytes | None, landed_at_us: int) -> Accepted | Rejected:
+    """Accept or reject one Kafka value of `topic`; never raises."""
+    if value is None:
+        return Rejected("empty message", None)
+    event = _parse(value)
+    if event is _NOT_JSON:
+        return Rejected("not JSON", None)
+    if not isinstance(event, dict):
+        return Rejected("not a JSON object", None)
+    event_id = event.get("event_id")
+    known_id = event_id if isinstance(event_id, str) else None
+    try:
+        return Accepted(JUDGES[topic](event, landed_at_us))
+    except _Malformed as problem:
+        return Rejected(problem.reason, known_id)
+    except Exception as unexpected:
+        return Rejected(f"unreadable event: {type(unexpected).__name__}", known_id)

@@ -1,0 +1,89 @@
+"""Where every table lives under the lake root (a directory or an object-store URI)."""
+
+from dataclasses import dataclass
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+RAW = "raw"
+QUARANTINE = "quarantine"
+CURATED = "curated"
+EXPORTS = "exports"
+MANIFESTS = "manifests"
+REPORTS = "reports"
+VALIDATION = "validation"
+DUCKDB_FILE = "tracelake.duckdb"
+
+
+def join(*parts: str) -> str:
+    head, *rest = parts
+    return "/".join([head.rstrip("/"), *(part.strip("/") for part in rest)])
+
+
+def segment_file_name(topic: str, partition: int, first_offset: int) -> str:
+    """Confluent-style `topic+partition+startOffset`: a replay rewrites the same name."""
+    return f"{topic}+{partition}+{first_offset:020d}.parquet"
+
+
+@dataclass(frozen=True)
+class Lake:
+    root: str
+
+    def raw(self, topic: str) -> str:
+        return join(self.root, RAW, topic)
+
+    def raw_day(self, topic: str, day: date) -> str:
+        return join(self.raw(topic), f"date={day.isoformat()}")
+
+    def quarantine(self, topic: str) -> str:
+        return join(self.root, QUARANTINE, topic)
+
+    def quarantine_day(self, topic: str, day: date) -> str:
+        return join(self.quarantine(topic), f"date={day.isoformat()}")
+
+    def curated(self, table: str) -> str:
+        return join(self.root, CURATED, table)
+
+    def curated_day(self, table: str, day: date) -> str:
+        return join(self.curated(table), f"date={day.isoformat()}")
+
+    def export(self, table: str) -> str:
+        return join(self.root, EXPORTS, table)
+
+    def export_day(self, table: str, day: date) -> str:
+        return join(self.export(table), f"date={day.isoformat()}")
+
+    def manifest(self, job: str, day: date) -> str:
+        return join(self.root, MANIFESTS, job, f"date={day.isoformat()}", "manifest.json")
+
+    def report_day(self, day: date) -> str:
+        return join(self.root, REPORTS, f"date={day.isoformat()}")
+
+    def validation_day(self, day: date) -> str:
+        return join(self.root, VALIDATION, f"date={day.isoformat()}")
+
+    @property
+    def duckdb_file(self) -> str:
+        return join(self.root, DUCKDB_FILE)
+
+
+def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
+    """A pyarrow filesystem and the path inside it, for a local path or a URI."""
+    if "://" in uri:
+        return pafs.FileSystem.from_uri(uri)
+    return pafs.LocalFileSystem(), uri
+
+
+def in_progress_name(final: str) -> str:
+    """A hidden sibling name (leading dot) that Spark, DuckDB and pyarrow datasets all skip."""
+    head, _, name = final.rpartition("/")
+    return f"{head}/.{name}.inprogress" if head else f".{name}.inprogress"
+
+
+def write_atomically(table: pa.Table, fs: pafs.FileSystem, final: str) -> None:
+    """Write a Parquet file under a hidden name, then rename it: readers never see half a file."""
+    temporary = in_progress_name(final)
+    pq.write_table(table, temporary, filesystem=fs)
+    fs.move(temporary, final)

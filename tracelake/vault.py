@@ -1,0 +1,74 @@
+"""The identity vault: pseudonym → normalized id, kept apart from the lake.
+
+Only the tracers' export re-identifies people, through this vault. The lander
+adds one file per raw segment (same `topic+partition+offset` name, so a replay
+overwrites instead of duplicating). A local run without a configured key keeps
+its generated key here too, never in the lake.
+"""
+
+import secrets
+from collections.abc import Callable, Iterable
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from schemas.lake import VAULT
+from tracelake.lake import filesystem, join, write_atomically
+from tracelake.settings import Settings
+
+KEY_FILE = "pseudonymization.key"
+IDENTITIES = "identities"
+
+
+class MissingKeyError(RuntimeError):
+    """A service started without TRACELAKE_PSEUDONYMIZATION_KEY."""
+
+
+def resolve_key(settings: Settings, *, local_run: bool, announce: Callable[[str], None] | None = None) -> bytes:
+    """The configured key; for local runs only, a random key kept in the vault (made once)."""
+    if settings.pseudonymization_key is not None:
+        return settings.pseudonymization_key.get_secret_value().encode("utf-8")
+    if not local_run:
+        raise MissingKeyError(
+            "no pseudonymization key: set TRACELAKE_PSEUDONYMIZATION_KEY (at least 16 characters) "
+            "before starting a service; only local runs (demo, run) may generate one"
+        )
+    fs, root = filesystem(settings.vault_location)
+    path = join(root, KEY_FILE)
+    if fs.get_file_info(path).type == pa.fs.FileType.File:
+        with fs.open_input_stream(path) as stream:
+            return stream.read().strip()
+    fs.create_dir(root, recursive=True)
+    key = secrets.token_hex(32).encode("ascii")
+    with fs.open_output_stream(path) as stream:
+        stream.write(key + b"\n")
+    if announce is not None:
+        announce(
+            "No pseudonymization key configured: generated a random one at "
+            f"{join(settings.vault_location, KEY_FILE)} (kept with the identity vault, never in the lake)."
+        )
+    return key
+
+
+def write_identities(vault: str, name: str, pairs: Iterable[tuple[str, str]]) -> None:
+    """Write one vault file of (pseudonym, person_id) pairs, atomically."""
+    rows = dict(pairs)
+    table = pa.table(
+        {"pseudonym": list(rows.keys()), "person_id": list(rows.values())}, schema=VAULT
+    )
+    fs, root = filesystem(vault)
+    directory = join(root, IDENTITIES)
+    fs.create_dir(directory, recursive=True)
+    final = join(directory, name)
+    write_atomically(table, fs, final)
+
+
+def read_identities(vault: str) -> pa.Table:
+    """Every (pseudonym, person_id) pair in the vault, once each."""
+    fs, root = filesystem(vault)
+    directory = join(root, IDENTITIES)
+    if fs.get_file_info(directory).type != pa.fs.FileType.Directory:
+        return VAULT.empty_table()
+    table = ds.dataset(directory, format="parquet", filesystem=fs, schema=VAULT).to_table()
+    unique = table.group_by(["pseudonym"]).aggregate([("person_id", "min")])
+    return unique.rename_columns(["pseudonym", "person_id"])
