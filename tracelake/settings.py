@@ -1,6 +1,5 @@
 """One settings object for every stage, read from `TRACELAKE_*` environment variables."""
 
-from functools import cached_property
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -31,7 +30,7 @@ class Settings(BaseSettings):
     quarantine_ceiling: float = 0.05
     """Validation fails a day whose quarantined share of a topic is above this."""
 
-    @cached_property
+    @property
     def vault_location(self) -> str:
         if self.vault:
             return self.vault
