@@ -1,0 +1,244 @@
+"""The analysts' DuckDB file: views over the lake's Parquet, pseudonyms only.
+
+Analysts get one file, `tracelake.duckdb` at the lake root, that they can open
+from any directory (`duckdb /lake/tracelake.duckdb`): every view reads the
+lake's Parquet through absolute paths computed when the file is built, so new
+files under an existing table show up without a rebuild. A table with no file
+yet becomes an empty view with the right columns, so queries written today
+keep working on a fresh lake; the daily run rebuilds the file and the view
+then points at the Parquet.
+
+The same views back the tracers' worklists and the daily report
+(`register_lake_views` on an in-memory connection), so a district count means
+the same thing in all three places. Nothing here reads `exports/` or the
+vault: those carry raw phone numbers and citizen IDs.
+"""
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from schemas.lake import CASES, CONTACTS, EXPOSURES_CURATED, QUARANTINE, RAW
+from tracelake.lake import CURATED, DUCKDB_FILE, MANIFESTS
+from tracelake.lake import QUARANTINE as QUARANTINE_DIR
+from tracelake.lake import RAW as RAW_DIR
+from tracelake.rules import Rules, load_rules
+
+SUPPRESS_BELOW = 5
+"""District counts under this are shown as NULL: a small count in a small place names people."""
+
+UNKNOWN_DISTRICT = "unknown"
+
+
+@dataclass(frozen=True)
+class ParquetView:
+    """One view over a partitioned Parquet table of the lake."""
+
+    name: str
+    pattern: str
+    """Glob under the lake root; `*.parquet` never matches a `.name.parquet.inprogress` file."""
+    schema: pa.Schema
+    hidden: tuple[str, ...] = ()
+    """Columns analysts must not see (the quarantine's raw bytes hold raw phone numbers)."""
+    doc: str = ""
+
+
+PARQUET_VIEWS: tuple[ParquetView, ...] = (
+    ParquetView("raw_checkins", f"{RAW_DIR}/checkins/date=*/*.parquet", RAW["checkins"],
+                doc="Landed check-ins, one row per event as landed (a resent event_id may appear twice)."),
+    ParquetView("raw_sightings", f"{RAW_DIR}/proximity/date=*/*.parquet", RAW["proximity"],
+                doc="Landed Bluetooth sightings."),
+    ParquetView("raw_case_reports", f"{RAW_DIR}/case_reports/date=*/*.parquet", RAW["case_reports"],
+                doc="Landed case reports (confirmed, isolated, discarded)."),
+    ParquetView("raw_venues", f"{RAW_DIR}/venues/date=*/*.parquet", RAW["venues"],
+                doc="Every version of every venue; see `venues` for the latest."),
+    ParquetView("contacts", f"{CURATED}/contacts/date=*/*.parquet", CONTACTS,
+                doc="The contact graph of each run day: one edge per exposure."),
+    ParquetView("exposures", f"{CURATED}/exposures/date=*/*.parquet", EXPOSURES_CURATED,
+                doc="F1/F2 of each run day, one row per exposed person (pseudonyms)."),
+    ParquetView("cases", f"{CURATED}/cases/date=*/*.parquet", CASES,
+                doc="Case status per person as of each run day."),
+    ParquetView("quarantine", f"{QUARANTINE_DIR}/*/date=*/*.parquet", QUARANTINE, hidden=("raw_value",),
+                doc="Rejected events with their reason (without the raw message)."),
+)
+
+MANIFEST_PATTERN = f"{MANIFESTS}/trace/date=*/manifest.json"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _absolute_root(lake_root: str) -> str:
+    """An absolute location, so the views work from any working directory."""
+    if "://" in lake_root:
+        return lake_root.rstrip("/")
+    return str(Path(lake_root).resolve())
+
+
+def _has_files(con: duckdb.DuckDBPyConnection, reader: str) -> bool:
+    try:
+        con.execute(f"SELECT 1 FROM {reader} LIMIT 0")
+    except duckdb.IOException as exc:
+        if "No files found" in str(exc):
+            return False
+        raise
+    return True
+
+
+def _empty_select(con: duckdb.DuckDBPyConnection, schema: pa.Schema, hidden: Sequence[str]) -> str:
+    """A typed, empty SELECT with the table's columns plus its `date` partition column."""
+    con.register("_tracelake_empty", schema.empty_table())
+    try:
+        described = con.execute("DESCRIBE SELECT * FROM _tracelake_empty").fetchall()
+    finally:
+        con.unregister("_tracelake_empty")
+    columns = [f'CAST(NULL AS {kind}) AS "{name}"' for name, kind, *_ in described if name not in hidden]
+    columns.append('CAST(NULL AS DATE) AS "date"')
+    return f"SELECT {', '.join(columns)} WHERE false"
+
+
+def _parquet_select(con: duckdb.DuckDBPyConnection, root: str, view: ParquetView) -> str:
+    reader = (
+        f"read_parquet({_quote(root + '/' + view.pattern)}, hive_partitioning = true, "
+        "union_by_name = true, hive_types = {'date': 'DATE'})"
+    )
+    if not _has_files(con, reader):
+        return _empty_select(con, view.schema, view.hidden)
+    exclude = f" EXCLUDE ({', '.join(view.hidden)})" if view.hidden else ""
+    return f"SELECT *{exclude} FROM {reader}"
+
+
+def _manifest_select(con: duckdb.DuckDBPyConnection, root: str) -> str:
+    reader = (
+        f"read_json({_quote(root + '/' + MANIFEST_PATTERN)}, hive_partitioning = true, "
+        "union_by_name = true, hive_types = {'date': 'DATE'})"
+    )
+    if not _has_files(con, reader):
+        return 'SELECT CAST(NULL AS DATE) AS "date" WHERE false'
+    return f"SELECT * FROM {reader}"
+
+
+def _derived_views(rules: Rules) -> dict[str, str]:
+    """Views computed from the base views; the district rule lives here, once for all consumers."""
+    zone = _quote(rules.timezone)
+    return {
+        "venues": """
+            SELECT venue_id, name, district_code, province_code, kind, lat, lon, kafka_offset, date AS landed_date
+            FROM raw_venues
+            QUALIFY row_number() OVER (
+                PARTITION BY venue_id ORDER BY kafka_offset DESC, kafka_timestamp DESC NULLS LAST, date DESC) = 1
+        """,
+        # One district per exposed person and run day: the district of the registered venue of
+        # their most recent venue exposure; else (Bluetooth only, or an unregistered venue) the
+        # district of the registered venue they checked in at most often in the lookback; else unknown.
+        "exposure_districts": f"""
+            WITH by_exposure AS (
+                SELECT c.date, c.target_pseudonym AS person_pseudonym, v.district_code, c.venue_id
+                FROM contacts c JOIN venues v ON v.venue_id = c.venue_id
+                WHERE c.channel = 'venue'
+                QUALIFY row_number() OVER (
+                    PARTITION BY c.date, c.target_pseudonym
+                    ORDER BY c.exposure_end DESC, c.exposure_minutes DESC, c.venue_id) = 1
+            ),
+            visits AS (
+                SELECT e.date, e.person_pseudonym, ci.venue_id, v.district_code,
+                       count(DISTINCT ci.event_id) AS visits, max(ci.checkin_at) AS latest_visit
+                FROM exposures e
+                JOIN raw_checkins ci ON ci.person_pseudonym = e.person_pseudonym
+                JOIN venues v ON v.venue_id = ci.venue_id
+                WHERE CAST(ci.checkin_at AT TIME ZONE {zone} AS DATE)
+                      BETWEEN e.date - {rules.lookback_days} AND e.date
+                GROUP BY ALL
+            ),
+            by_checkins AS (
+                SELECT date, person_pseudonym, district_code, venue_id
+                FROM visits
+                QUALIFY row_number() OVER (
+                    PARTITION BY date, person_pseudonym ORDER BY visits DESC, latest_visit DESC, venue_id) = 1
+            )
+            SELECT e.date, e.person_pseudonym, e.tier,
+                   coalesce(x.district_code, k.district_code, '{UNKNOWN_DISTRICT}') AS district_code,
+                   CASE WHEN x.district_code IS NOT NULL THEN 'exposure_venue'
+                        WHEN k.district_code IS NOT NULL THEN 'checkin_venue'
+                        ELSE '{UNKNOWN_DISTRICT}' END AS district_basis,
+                   coalesce(x.venue_id, k.venue_id) AS district_venue_id
+            FROM exposures e
+            LEFT JOIN by_exposure x USING (date, person_pseudonym)
+            LEFT JOIN by_checkins k USING (date, person_pseudonym)
+        """,
+        "district_exposures": f"""
+            SELECT date, district_code, tier,
+                   CASE WHEN count(*) < {SUPPRESS_BELOW} THEN NULL ELSE count(*) END AS exposed,
+                   count(*) < {SUPPRESS_BELOW} AS suppressed
+            FROM exposure_districts
+            GROUP BY date, district_code, tier
+        """,
+    }
+
+
+def register_lake_views(
+    con: duckdb.DuckDBPyConnection, lake_root: str, rules: Rules | None = None
+) -> tuple[str, ...]:
+    """Create every analysts' view in `con`; returns their names, base views first."""
+    rules = rules or load_rules()
+    root = _absolute_root(lake_root)
+    names: list[str] = []
+    for view in PARQUET_VIEWS:
+        con.execute(f"CREATE OR REPLACE VIEW {view.name} AS {_parquet_select(con, root, view)}")
+        names.append(view.name)
+    con.execute(f"CREATE OR REPLACE VIEW run_manifests AS {_manifest_select(con, root)}")
+    names.append("run_manifests")
+    for name, sql in _derived_views(rules).items():
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
+        names.append(name)
+    zone = _quote(rules.timezone)
+    con.execute(f"CREATE OR REPLACE MACRO local_time(instant) AS instant AT TIME ZONE {zone}")
+    con.execute(f"CREATE OR REPLACE MACRO local_day(instant) AS CAST(instant AT TIME ZONE {zone} AS DATE)")
+    return tuple(names)
+
+
+def build_analyst_db(lake_root: str | Path, day: date | None = None, *, rules: Rules | None = None) -> Path:
+    """Write `tracelake.duckdb` at the lake root and return its path.
+
+    `day` is the day just traced, kept as the `latest_day` view so queries can
+    say "today"; without it, `latest_day` is the newest traced day (manifests,
+    exposures or cases), evaluated when queried. The file is built beside its final name and moved
+    into place, so an analyst never opens half a file.
+    """
+    root = str(lake_root)
+    if "://" in root:
+        raise ValueError(f"the analysts' DuckDB file needs a local lake root, not {root!r}")
+    rules = rules or load_rules()
+    directory = Path(root).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / DUCKDB_FILE
+    building = directory / f".{DUCKDB_FILE}.inprogress"
+    for leftover in (building, building.with_name(building.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    con = duckdb.connect(str(building))
+    try:
+        names = register_lake_views(con, str(directory), rules)
+        if day is not None:
+            con.execute(f"CREATE VIEW latest_day AS SELECT DATE '{day.isoformat()}' AS day")
+        else:
+            con.execute(
+                "CREATE VIEW latest_day AS SELECT max(date) AS day FROM ("
+                "SELECT date FROM run_manifests UNION ALL SELECT date FROM exposures UNION ALL SELECT date FROM cases)"
+            )
+        con.execute(
+            "CREATE TABLE tracelake_build AS SELECT ? AS built_at, ? AS lake_root, ? AS rules_version, "
+            "? AS timezone, ? AS views, ? AS suppress_below",
+            [datetime.now(UTC), str(directory), rules.version, rules.timezone, [*names, "latest_day"],
+             SUPPRESS_BELOW],
+        )
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    os.replace(building, final)
+    return final

@@ -1,0 +1,67 @@
+"""Province outputs for day D: public venue notices, QR compliance, Bluezone coverage, venue risk, the map.
+
+These answer what provincial health departments asked of 2021's tracing data
+(Thanh Hóa's public venue lists, Khánh Hòa's count of silent QR points and app
+coverage, Bắc Giang's epidemic map and workplace risk). They read the lake the
+trace job left for D and never write anything but their own exports and map.
+`build_province_outputs` runs all five on one shared read of the lake.
+"""
+
+from collections.abc import Mapping
+from datetime import date
+
+from jobs.province.compliance import build_compliance
+from jobs.province.coverage import build_coverage
+from jobs.province.map import build_map
+from jobs.province.notices import DEFAULT_VISITOR_FLOOR, build_notices
+from jobs.province.sections import ProvinceSection, province_sections
+from jobs.province.sources import ProvinceInputError, ProvinceSources
+from jobs.province.summary import ProvinceSummary
+from jobs.province.venue_risk import build_venue_risk
+from tracelake.rules import Rules
+
+__all__ = [
+    "DEFAULT_VISITOR_FLOOR",
+    "ProvinceInputError",
+    "ProvinceSection",
+    "ProvinceSummary",
+    "build_province_outputs",
+    "province_sections",
+]
+
+
+def build_province_outputs(
+    lake_root: str,
+    day: date,
+    rules: Rules,
+    *,
+    visitor_floor: int = DEFAULT_VISITOR_FLOOR,
+    district_names: Mapping[str, str] | None = None,
+) -> ProvinceSummary:
+    """Run notices, compliance, coverage, venue risk and the map for day D, reading the lake once.
+
+    `district_names` (code → name) only makes the public notice text friendlier: the venues topic
+    carries district codes, not names. Raises `ProvinceInputError` when the trace job has not
+    written D's curated cases and contacts: an empty notice must never mean "not computed".
+    """
+    sources = ProvinceSources.open(lake_root, day, rules)
+    try:
+        notices = build_notices(
+            lake_root, day, rules, visitor_floor=visitor_floor, district_names=district_names, sources=sources
+        )
+        compliance = build_compliance(lake_root, day, rules, sources=sources)
+        coverage = build_coverage(lake_root, day, rules, sources=sources)
+        venue_risk = build_venue_risk(lake_root, day, rules, sources=sources)
+    finally:
+        sources.close()
+    epidemic_map = build_map(lake_root, day, venue_risk, compliance, coverage)
+    return ProvinceSummary(
+        lake_root=lake_root,
+        day=day,
+        rules_version=rules.version,
+        notices=notices,
+        compliance=compliance,
+        coverage=coverage,
+        venue_risk=venue_risk,
+        epidemic_map=epidemic_map,
+    )

@@ -1,0 +1,234 @@
+"""The province outputs as sections of the daily report (`jobs.report`'s extension point).
+
+Each section shows what one province export holds, from the `ProvinceSummary`
+of the same run, so the page and the files cannot disagree; the numbers go
+through `Metric` (named `<section key>.<what>`). Like the exports, the
+sections never print a person: the page is forwarded well beyond the tracers.
+Pass them as `build_report(..., extra_sections=province_sections(summary))`.
+"""
+
+from jobs.province.coverage import CoverageCount
+from jobs.province.summary import ProvinceSummary
+from jobs.report.context import ReportContext
+from jobs.report.html import Html, Metric, columns, link, note, slug, table
+from jobs.report.section import ReportSection
+
+SILENT_SHOWN = 10
+RISKY_SHOWN = 10
+PERCENT = "\u00a0%"
+"""A no-break space keeps `64.7 %` on one line in a narrow column."""
+
+
+class ProvinceSection(ReportSection):
+    """A report section drawn from one province run; it refuses to render another day's page."""
+
+    def __init__(self, summary: ProvinceSummary) -> None:
+        self.summary = summary
+
+    def render(self, context: ReportContext) -> str:
+        if context.day != self.summary.day:
+            raise ValueError(f"province outputs of {self.summary.day} on the report of {context.day}")
+        return self.body(context)
+
+    def body(self, context: ReportContext) -> str:
+        raise NotImplementedError
+
+    def metric(self, name: str, value: float | int | None, suffix: str = "") -> Metric:
+        return Metric(f"{self.key}.{name}", value, suffix)
+
+    def export_link(self, context: ReportContext, table_name: str, file_name: str) -> Html:
+        return link(
+            context.relative_link("exports", table_name, f"date={self.summary.day.isoformat()}", file_name), file_name
+        )
+
+
+def _percent(share: float | None) -> float | None:
+    return None if share is None else round(100 * share, 1)
+
+
+class NoticesSection(ProvinceSection):
+    key = "province-notices"
+    title = "Địa điểm liên quan đến ca F0 (thông báo công khai)"
+    subtitle = "Public risky-venue notices: where residents should self-declare; small ranges withheld"
+
+    def body(self, context: ReportContext) -> str:
+        notices = self.summary.notices
+        reasons: dict[str, int] = {}
+        for withheld in notices.withheld:
+            for reason in withheld.withheld_reasons:
+                reasons[reason] = reasons.get(reason, 0) + 1
+        published = table(
+            ("Ngày · day", "Địa điểm · venue", "Quận/huyện · district", "Từ · from", "Đến · to"),
+            (
+                (r.day.strftime("%d/%m/%Y"), r.venue_name or r.venue_id, r.district, r.from_time, r.to_time)
+                for r in notices.published
+            ),
+            numeric_from=5,
+        )
+        withheld_table = table(
+            ("Không công bố vì · withheld because", "Khung giờ · ranges"),
+            ((reason, self.metric(f"withheld.{slug(reason)}", count)) for reason, count in sorted(reasons.items())),
+        )
+        return (
+            f'<p class="note">{self.metric("published", len(notices.published)).html()} time ranges at '
+            f'{self.metric("published_venues", notices.published_venues).html()} venues ready to post, '
+            f'{self.metric("withheld", len(notices.withheld)).html()} withheld (fewer than '
+            f"{notices.visitor_floor} visitors, or no registered name).</p>"
+            + columns(published, withheld_table)
+            + note(
+                "Files: public text and CSV for the health department's site; the tracers' copy lists every range "
+                "with its reason."
+            )
+            + f'<p class="note">{self.export_link(context, "notices", "notices_public.txt")} · '
+            f'{self.export_link(context, "notices", "notices_public.csv")} · '
+            f'{self.export_link(context, "notices", "notices_tracers.csv")}</p>'
+        )
+
+
+class ComplianceSection(ProvinceSection):
+    key = "province-compliance"
+    title = "Điểm quét QR đang hoạt động"
+    subtitle = "QR-point compliance: registered venues with at least one check-in on the day"
+
+    def body(self, context: ReportContext) -> str:
+        compliance = self.summary.compliance
+        share = compliance.active_venues / compliance.registered_venues if compliance.registered_venues else None
+        districts = table(
+            ("Quận/huyện · district", "Đăng ký · registered", "Hoạt động · active", "Im lặng · silent", "%"),
+            (
+                (
+                    d.district_code,
+                    self.metric(f"{slug(d.district_code)}.registered", d.registered_venues),
+                    self.metric(f"{slug(d.district_code)}.active", d.active_venues),
+                    self.metric(f"{slug(d.district_code)}.silent", d.silent_venues),
+                    self.metric(
+                        f"{slug(d.district_code)}.active_percent",
+                        _percent(d.active_venues / d.registered_venues) if d.registered_venues else None,
+                        " %",
+                    ),
+                )
+                for d in compliance.districts
+            ),
+        )
+        silent = table(
+            ("Địa điểm · venue", "Quận/huyện · district", "Loại · kind", "Im lặng · silent for"),
+            (
+                (v.venue_name, v.district_code, v.venue_kind or "", "never" if v.days_silent is None
+                 else f"{v.days_silent} d")
+                for v in compliance.silent[:SILENT_SHOWN]
+            ),
+            numeric_from=3,
+        )
+        return (
+            f'<p class="note">{self.metric("active", compliance.active_venues).html()} of '
+            f'{self.metric("registered", compliance.registered_venues).html()} QR points active '
+            f'({self.metric("active_percent", _percent(share), PERCENT).html()}); '
+            f'{self.metric("unregistered_checkins", compliance.unregistered_checkins).html()} check-ins at '
+            f"unregistered QR points.</p>"
+            + columns(districts, f"<h3>Longest silent (of {len(compliance.silent):,})</h3>{silent}")
+            + f'<p class="note">{self.export_link(context, "compliance", "summary.txt")} · '
+            f'{self.export_link(context, "compliance", "districts.csv")} · '
+            f'{self.export_link(context, "compliance", "silent_venues.csv")}</p>'
+        )
+
+
+class CoverageSection(ProvinceSection):
+    key = "province-coverage"
+    title = "Độ phủ Bluezone"
+    subtitle = "Bluezone coverage: a lower bound of app adoption among people who checked in"
+
+    def _row(self, name: str, label: str, count: CoverageCount) -> tuple[str, Metric, Metric, Metric]:
+        return (
+            label,
+            self.metric(f"{name}.checked_in", count.checked_in_people),
+            self.metric(f"{name}.seen", count.seen_by_bluezone),
+            self.metric(f"{name}.lower_bound_percent", _percent(count.lower_bound), PERCENT),
+        )
+
+    def body(self, context: ReportContext) -> str:
+        coverage = self.summary.coverage
+        header = ("", "Đã quét QR · checked in", "Có Bluezone · seen", "≥ %")
+        districts = table(
+            ("Quận/huyện · district", *header[1:]),
+            (
+                self._row(slug(c.district_code or "unregistered"), c.district_code or "unregistered venues", c)
+                for c in coverage.districts
+            ),
+        )
+        trend = table(
+            ("Ngày · day", *header[1:]),
+            (
+                self._row(f"trend.{c.day.isoformat()}", c.day.strftime("%d/%m"), c)
+                for c in coverage.trend
+                if c.scope == "province"
+            ),
+        )
+        total = coverage.total
+        lower_bound = self.metric("lower_bound_percent", _percent(total.lower_bound), PERCENT)
+        return (
+            f'<p class="note">{self.metric("seen", total.seen_by_bluezone).html()} of '
+            f'{self.metric("checked_in", total.checked_in_people).html()} people who checked in also appear in '
+            f"Bluetooth sightings: at least {lower_bound.html()} run the app.</p>"
+            + columns(districts, trend)
+            + note(
+                "A lower bound: a phone with Bluezone that met nobody, or has not uploaded its sightings yet, is not "
+                "counted, so recent days rise as uploads arrive."
+            )
+        )
+
+
+class VenueRiskSection(ProvinceSection):
+    key = "province-venue-risk"
+    title = "Nguy cơ theo địa điểm"
+    subtitle = "Venue risk: exposures caused, F0 visits, check-ins on the day"
+
+    def body(self, context: ReportContext) -> str:
+        ranking = self.summary.venue_risk
+        risky = [v for v in ranking.venues if v.exposures or v.f0_visits][:RISKY_SHOWN]
+        rows = table(
+            ("#", "Địa điểm · venue", "Quận/huyện · district", "Tiếp xúc · exposures", "Lượt F0 · F0 visits",
+             "Check-in"),
+            (
+                (
+                    str(v.rank),
+                    v.venue_name or f"{v.venue_id} (unregistered)",
+                    v.district_code or "",
+                    self.metric(f"{slug(v.venue_id)}.exposures", v.exposures),
+                    self.metric(f"{slug(v.venue_id)}.f0_visits", v.f0_visits),
+                    self.metric(f"{slug(v.venue_id)}.checkins", v.checkins),
+                )
+                for v in risky
+            ),
+            numeric_from=3,
+        )
+        return (
+            f'<p class="note">{self.metric("exposures", ranking.exposures).html()} venue exposures in the day\'s '
+            "contact graph.</p>"
+            + rows
+            + f'<p class="note">{self.export_link(context, "venue_risk", "venue_risk.csv")}</p>'
+        )
+
+
+class MapSection(ProvinceSection):
+    key = "province-map"
+    title = "Bản đồ dịch tễ"
+    subtitle = "Epidemic map: venues coloured by exposures caused, sized by check-ins"
+
+    def body(self, context: ReportContext) -> str:
+        drawn = self.summary.epidemic_map.venues_drawn
+        return (
+            f'<p>{link("map.html", "Mở bản đồ · open the map")}: '
+            f'{self.metric("venues_drawn", drawn).html()} venues placed by their coordinates, with district totals '
+            "beside them; it opens offline.</p>"
+        )
+
+
+def province_sections(summary: ProvinceSummary) -> list[ReportSection]:
+    """The report sections of one province run, in reading order."""
+    return [
+        NoticesSection(summary),
+        ComplianceSection(summary),
+        CoverageSection(summary),
+        VenueRiskSection(summary),
+        MapSection(summary),
+    ]

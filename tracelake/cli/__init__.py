@@ -1,0 +1,282 @@
+"""`tracelake`: one console script for every stage, and for the whole flow (`demo`, `run`)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.table import Table
+
+from tracelake.cli.console import console, stage_progress
+from tracelake.days import parse_day
+from tracelake.rules import Rules, RulesError, load_rules
+from tracelake.settings import Settings
+
+app = typer.Typer(
+    help="tracelake: Kafka check-ins and Bluetooth sightings → Parquet lake → F1/F2 exposure tables.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+lake_app = typer.Typer(help="Look at the lake.", no_args_is_help=True)
+app.add_typer(lake_app, name="lake")
+
+LakeOption = Annotated[str | None, typer.Option("--lake", help="Lake root (directory or URI); default TRACELAKE_LAKE.")]
+DateOption = Annotated[str, typer.Option("--date", help="Local day D, YYYY-MM-DD.")]
+RulesOption = Annotated[Path | None, typer.Option("--rules", help="Rules YAML; default the shipped vn-moh-2021.")]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _settings(lake: str | None = None) -> Settings:
+    settings = Settings()
+    return settings.model_copy(update={"lake": lake}) if lake else settings
+
+
+def _day(text: str) -> date:
+    try:
+        return parse_day(text)
+    except ValueError as problem:
+        fail(f"--date: {problem}")
+
+
+def _rules(path: Path | None, settings: Settings) -> Rules:
+    try:
+        return load_rules(path if path is not None else settings.rules)
+    except RulesError as problem:
+        fail(str(problem))
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option("--out", help="Directory for <topic>.jsonl files.")],
+    people: Annotated[int, typer.Option("--people", min=1)] = 100_000,
+    day: DateOption = "2021-08-10",
+    days: Annotated[int, typer.Option("--days", min=1, help="How many days up to D.")] = 3,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    malformed_share: Annotated[float, typer.Option("--malformed-share", min=0.0, max=0.99)] = 0.005,
+) -> None:
+    """Simulate a province: people, venues, check-ins, Bluetooth sightings and case reports."""
+    from streams.simulator import simulate as run_simulation
+
+    with stage_progress("simulate") as advance:
+        summary = run_simulation(people, _day(day), days=days, seed=seed, out=out, malformed_share=malformed_share,
+                                 progress=advance)
+    table = Table("topic", "events", title=f"Simulated {people:,} people, {days} day(s) up to {day}")
+    for topic, count in summary.events.items():
+        table.add_row(topic, f"{count:,}")
+    console.print(table)
+    console.print(f"Wrote {out}/<topic>.jsonl and {out}/simulation.json")
+
+
+@app.command()
+def broker(
+    port: Annotated[int, typer.Option("--port", help="TCP port on 127.0.0.1.")] = 9092,
+    partitions: Annotated[int | None, typer.Option("--partitions", min=1)] = None,
+) -> None:
+    """Run a local Kafka-protocol broker with the four topics until stopped (Ctrl-C)."""
+    from streams.broker import serve_broker
+
+    serve_broker(port, partitions or Settings().topic_partitions, announce=console.print)
+
+
+@app.command()
+def publish(events: Annotated[Path, typer.Option("--events", help="Directory of <topic>.jsonl files.")]) -> None:
+    """Send DIR/<topic>.jsonl to the configured Kafka cluster (TRACELAKE_BOOTSTRAP_SERVERS)."""
+    from streams.publisher import publish_events
+
+    settings = Settings()
+    if not settings.bootstrap_servers:
+        fail("set TRACELAKE_BOOTSTRAP_SERVERS (or start `tracelake broker` and point at it)")
+    _require_events(events)
+    with stage_progress("publish") as advance:
+        counts = publish_events(events, settings.bootstrap_servers, progress=advance)
+    for topic, count in counts.items():
+        console.print(f"{topic}: {count:,} sent")
+
+
+@app.command()
+def land(
+    lake: LakeOption = None,
+    until_idle: Annotated[bool, typer.Option("--until-idle", help="Stop once every partition is drained.")] = False,
+) -> None:
+    """Consume the topics into the lake (raw + quarantine + identity vault), as a service or until idle."""
+    from streams.lander import land as run_lander
+    from tracelake.vault import MissingKeyError, resolve_key
+
+    settings = _settings(lake)
+    if not settings.bootstrap_servers:
+        fail("set TRACELAKE_BOOTSTRAP_SERVERS to the Kafka cluster to land from")
+    try:
+        key = resolve_key(settings, local_run=False)
+    except MissingKeyError as problem:
+        fail(str(problem), code=1)
+    with stage_progress("land") as advance:
+        counts = run_lander(settings, key, until_idle=until_idle, progress=advance)
+    for topic in counts.landed:
+        console.print(f"{topic}: {counts.landed[topic]:,} landed, {counts.quarantined.get(topic, 0):,} quarantined")
+
+
+@lake_app.command("status")
+def lake_status(lake: LakeOption = None) -> None:
+    """Rows landed and quarantined per topic and day, files, and the lander's lag per partition."""
+    from streams.status import lake_status as read_status
+
+    status = read_status(_settings(lake))
+    days = Table("topic", "day", "landed", "quarantined", "files", title="Lake")
+    for row in status.days:
+        days.add_row(row.topic, str(row.day), f"{row.landed:,}", f"{row.quarantined:,}", str(row.files))
+    console.print(days)
+    if status.lag:
+        lag = Table("topic", "partition", "committed", "end", "lag", title="Lander lag")
+        for item in status.lag:
+            lag.add_row(item.topic, str(item.partition), str(item.committed), str(item.end), f"{item.lag:,}")
+        console.print(lag)
+
+
+@app.command()
+def trace(
+    day: DateOption,
+    lake: LakeOption = None,
+    rules: RulesOption = None,
+    master: Annotated[str | None, typer.Option("--master", help="Spark master URL; default local.")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="spark, or duckdb (the twin).")] = "spark",
+) -> None:
+    """Find F0s, their F1 and F2 contacts for day D, and write the contact graph and exposure tables."""
+    from jobs.trace import trace_day
+
+    settings = _settings(lake)
+    the_day = _day(day)
+    the_rules = _rules(rules, settings)
+    if engine not in ("spark", "duckdb"):
+        fail("--engine must be spark or duckdb")
+    with console.status(f"Tracing {the_day} with {engine}…"):
+        result = trace_day(settings.lake, the_day, the_rules, vault=settings.vault_location, engine=engine,  # type: ignore[arg-type]
+                           spark_master=master or settings.spark_master)
+    console.print(f"rules {the_rules.version}: " + ", ".join(f"{t} {n:,}" for t, n in sorted(result.tier_counts.items())))
+    console.print(f"exports: {result.exports_path}")
+
+
+@app.command()
+def run(
+    events: Annotated[Path, typer.Option("--events", help="Directory of <topic>.jsonl files.")],
+    lake: Annotated[str, typer.Option("--lake", help="Lake root directory.")],
+    day: DateOption,
+    rules: RulesOption = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail when a validation suite fails.")] = False,
+) -> None:
+    """Publish events to Kafka, land, validate, trace and export day D."""
+    from tracelake.cli.pipeline import run_pipeline
+
+    settings = _settings(lake)
+    the_day = _day(day)
+    the_rules = _rules(rules, settings)
+    _require_events(events)
+    result = run_pipeline(events, settings, the_day, the_rules, strict=strict)
+    _summary(result)
+
+
+@app.command()
+def demo(
+    people: Annotated[int, typer.Option("--people", min=100, help="Simulated province size.")] = 20_000,
+    day: DateOption = "2021-08-10",
+    days: Annotated[int, typer.Option("--days", min=1)] = 3,
+    seed: Annotated[int, typer.Option("--seed")] = 7,
+    lake: LakeOption = None,
+) -> None:
+    """The main job on an embedded default: simulate a province, stream it through Kafka, trace, export, report."""
+    from streams.simulator import simulate as run_simulation
+    from tracelake.cli.pipeline import run_pipeline
+
+    settings = _settings(lake)
+    the_day = _day(day)
+    the_rules = _rules(None, settings)
+    events = Path(settings.lake).resolve().parent / "demo-events"
+    console.rule(f"tracelake demo: {people:,} people, {days} day(s) up to {the_day}")
+    with stage_progress("simulate") as advance:
+        run_simulation(people, the_day, days=days, seed=seed, out=events, progress=advance)
+    result = run_pipeline(events, settings, the_day, the_rules)
+    _summary(result)
+
+
+def _require_events(events: Path) -> None:
+    from schemas import TOPICS
+
+    if not events.is_dir():
+        fail(f"--events: {events} is not a directory")
+    if not any((events / f"{topic}.jsonl").is_file() for topic in TOPICS):
+        fail(f"--events: {events} holds none of " + ", ".join(f"{t}.jsonl" for t in TOPICS))
+
+
+def _summary(result: object) -> None:
+    from tracelake.cli.pipeline import PipelineResult
+
+    assert isinstance(result, PipelineResult)
+    table = Table("topic", "events in", "landed", "quarantined", title=f"Day {result.day}")
+    for topic, count in result.published.items():
+        table.add_row(topic, f"{count:,}", f"{result.landed.get(topic, 0):,}", f"{result.quarantined.get(topic, 0):,}")
+    console.print(table)
+    tiers = ", ".join(f"[bold]{tier}[/] {count:,}" for tier, count in sorted(result.tiers.items()))
+    console.print(f"Cases and contacts: {tiers}")
+    for problem in result.validation_problems:
+        console.print(f"[yellow]validation:[/] {problem}")
+    outputs = Table("output", "where", title="Outputs")
+    for name, where in result.outputs.items():
+        outputs.add_row(name, where)
+    console.print(outputs)
+    duckdb_file = result.outputs.get("duckdb")
+    if duckdb_file:
+        console.print("Try: [bold]duckdb " + duckdb_file +
+                      " -c \"SELECT tier, count(*) FROM exposures GROUP BY tier\"[/]")
+
+
+@app.command("province-report")
+def province_report(
+    day: DateOption,
+    lake: LakeOption = None,
+    rules: RulesOption = None,
+    visitor_floor: Annotated[int, typer.Option("--visitor-floor", min=1, help="Withhold public ranges below this.")] = 5,
+) -> None:
+    """Risky-venue notices, QR-point compliance, Bluezone coverage, venue risk and the epidemic map for day D."""
+    from jobs.province import ProvinceInputError, build_province_outputs
+
+    settings = _settings(lake)
+    try:
+        summary = build_province_outputs(settings.lake, _day(day), _rules(rules, settings), visitor_floor=visitor_floor)
+    except ProvinceInputError as problem:
+        fail(str(problem), code=1)
+    for line in summary.headline():
+        console.print(line)
+
+
+@app.command()
+def export(day: DateOption, lake: LakeOption = None, rules: RulesOption = None) -> None:
+    """Rebuild everything people read for a traced day: worklists, province outputs, DuckDB file, report."""
+    from tracelake.cli.pipeline import export_day
+
+    settings = _settings(lake)
+    outputs = export_day(settings, _day(day), _rules(rules, settings))
+    for name, where in outputs.items():
+        console.print(f"{name}: {where}")
+
+
+@app.command()
+def airflow() -> None:
+    """Start Airflow standalone with tracelake's DAGs and settings."""
+    from tracelake.airflow_launcher import run_standalone
+
+    run_standalone(Settings())
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]")
+        sys.exit(130)

@@ -1,0 +1,131 @@
+"""The whole flow for one local day, as `tracelake run` and `tracelake demo` drive it.
+
+Events files → Kafka (an embedded broker unless a cluster is configured) →
+lander → raw lake → validation → trace (Spark) → exports, worklists, the
+analysts' DuckDB, the province outputs and the daily report.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from tracelake.cli.console import console, stage_progress
+from tracelake.lake import Lake
+from tracelake.rules import Rules
+from tracelake.settings import Settings
+from tracelake.vault import resolve_key
+
+
+@dataclass
+class PipelineResult:
+    day: date
+    lake: Lake
+    published: dict[str, int] = field(default_factory=dict)
+    landed: dict[str, int] = field(default_factory=dict)
+    quarantined: dict[str, int] = field(default_factory=dict)
+    tiers: dict[str, int] = field(default_factory=dict)
+    validation_problems: list[str] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def kafka(settings: Settings) -> Iterator[str]:
+    """The configured cluster, or an embedded broker that lives as long as this block."""
+    from streams.broker import EmbeddedBroker, ensure_topics
+
+    if settings.bootstrap_servers:
+        ensure_topics(settings.bootstrap_servers, settings.topic_partitions)
+        yield settings.bootstrap_servers
+        return
+    with EmbeddedBroker(partitions=settings.topic_partitions) as broker:
+        console.print(f"Started an embedded Kafka-protocol broker at [bold]{broker.bootstrap}[/]")
+        ensure_topics(broker.bootstrap, settings.topic_partitions)
+        yield broker.bootstrap
+    console.print("Stopped the embedded broker.")
+
+
+@contextmanager
+def _timed(result: PipelineResult, stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    result.timings[stage] = time.perf_counter() - started
+
+
+def run_pipeline(events: Path, settings: Settings, day: date, rules: Rules, *, strict: bool = False) -> PipelineResult:
+    """Publish, land, validate, trace and export day D; returns what happened, stage by stage."""
+    from jobs.trace import trace_day
+    from jobs.validation import ValidationFailed, validate_outputs, validate_raw
+    from streams.lander import land
+    from streams.publisher import publish_events
+
+    lake = Lake(settings.lake)
+    result = PipelineResult(day=day, lake=lake)
+    key = resolve_key(settings, local_run=True, announce=lambda message: console.print(f"[yellow]{message}[/]"))
+    with kafka(settings) as bootstrap:
+        run_settings = settings.model_copy(update={"bootstrap_servers": bootstrap, "timezone": rules.timezone})
+        with _timed(result, "publish"), stage_progress("publish") as advance:
+            result.published = dict(publish_events(events, bootstrap, progress=advance))
+        with _timed(result, "land"), stage_progress("land") as advance:
+            counts = land(run_settings, key, until_idle=True, progress=advance)
+        result.landed = dict(counts.landed)
+        result.quarantined = dict(counts.quarantined)
+
+    with _timed(result, "validate raw"):
+        try:
+            validate_raw(settings.lake, day, settings, rules)
+        except ValidationFailed as failure:
+            if strict:
+                raise
+            result.validation_problems.append(str(failure))
+
+    with _timed(result, "trace"), console.status("Tracing F0 → F1 → F2 with Spark…"):
+        traced = trace_day(settings.lake, day, rules, vault=settings.vault_location, spark_master=settings.spark_master)
+    result.tiers = dict(traced.tier_counts)
+    result.outputs["exposures"] = lake.export_day("exposures", day)
+
+    with _timed(result, "validate outputs"):
+        try:
+            validate_outputs(settings.lake, day, settings, rules)
+        except ValidationFailed as failure:
+            if strict:
+                raise
+            result.validation_problems.append(str(failure))
+    result.outputs["validation"] = lake.validation_day(day)
+
+    with _timed(result, "export"), console.status("Writing worklists, the analysts' DuckDB and the report…"):
+        result.outputs.update(export_day(settings, day, rules, counts=_report_counts(result)))
+    return result
+
+
+def export_day(settings: Settings, day: date, rules: Rules, counts: dict[str, Any] | None = None) -> dict[str, str]:
+    """Everything people read for day D, from a traced lake."""
+    from jobs.analyst_db import build_analyst_db
+    from jobs.province import build_province_outputs, province_sections
+    from jobs.report import build_report
+    from jobs.worklists import write_worklists
+
+    lake = Lake(settings.lake)
+    outputs: dict[str, str] = {}
+    write_worklists(settings.lake, day, rules, vault=settings.vault_location)
+    outputs["worklists"] = lake.export_day("worklists", day)
+    province = build_province_outputs(settings.lake, day, rules)
+    outputs["notices"] = lake.export_day("notices", day)
+    outputs["compliance"] = lake.export_day("compliance", day)
+    outputs["coverage"] = lake.export_day("coverage", day)
+    outputs["venue risk"] = lake.export_day("venue_risk", day)
+    outputs["map"] = str(province.map_path)
+    outputs["duckdb"] = str(build_analyst_db(settings.lake, day))
+    report = build_report(settings.lake, day, rules, counts=counts, extra_sections=province_sections(province))
+    outputs["report"] = str(report)
+    return outputs
+
+
+def _report_counts(result: PipelineResult) -> dict[str, Any]:
+    return {"published": result.published, "landed": result.landed, "quarantined": result.quarantined}
