@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -89,14 +91,17 @@ def broker(
 @app.command()
 def publish(events: Annotated[Path, typer.Option("--events", help="Directory of <topic>.jsonl files.")]) -> None:
     """Send DIR/<topic>.jsonl to the configured Kafka cluster (TRACELAKE_BOOTSTRAP_SERVERS)."""
-    from streams.publisher import publish_events
+    from streams.publisher import PublishError, publish_events
 
     settings = Settings()
     if not settings.bootstrap_servers:
         fail("set TRACELAKE_BOOTSTRAP_SERVERS (or start `tracelake broker` and point at it)")
     _require_events(events)
-    with stage_progress("publish") as advance:
-        counts = publish_events(events, settings.bootstrap_servers, progress=advance)
+    try:
+        with stage_progress("publish") as advance:
+            counts = publish_events(events, settings.bootstrap_servers, progress=advance)
+    except PublishError as problem:
+        fail(str(problem), code=1)
     for topic, count in counts.items():
         console.print(f"{topic}: {count:,} sent")
 
@@ -107,6 +112,7 @@ def land(
     until_idle: Annotated[bool, typer.Option("--until-idle", help="Stop once every partition is drained.")] = False,
 ) -> None:
     """Consume the topics into the lake (raw + quarantine + identity vault), as a service or until idle."""
+    from streams.lander import BrokerUnavailableError
     from streams.lander import land as run_lander
     from tracelake.vault import MissingKeyError, resolve_key
 
@@ -117,8 +123,11 @@ def land(
         key = resolve_key(settings, local_run=False)
     except MissingKeyError as problem:
         fail(str(problem), code=1)
-    with stage_progress("land") as advance:
-        counts = run_lander(settings, key, until_idle=until_idle, progress=advance)
+    try:
+        with stage_progress("land") as advance:
+            counts = run_lander(settings, key, until_idle=until_idle, progress=advance)
+    except BrokerUnavailableError as problem:
+        fail(str(problem), code=1)
     for topic in counts.landed:
         console.print(f"{topic}: {counts.landed[topic]:,} landed, {counts.quarantined.get(topic, 0):,} quarantined")
 
@@ -157,10 +166,15 @@ def trace(
     if engine not in ("spark", "duckdb"):
         fail("--engine must be spark or duckdb")
     with console.status(f"Tracing {the_day} with {engine}…"):
-        result = trace_day(settings.lake, the_day, the_rules, vault=settings.vault_location, engine=engine,  # type: ignore[arg-type]
-                           spark_master=master or settings.spark_master)
-    console.print(f"rules {the_rules.version}: " + ", ".join(f"{t} {n:,}" for t, n in sorted(result.tier_counts.items())))
-    console.print(f"exports: {result.exports_path}")
+        result = trace_day(
+            settings.lake, the_day, the_rules, vault=settings.vault_location,
+            engine="duckdb" if engine == "duckdb" else "spark", spark_master=master or settings.spark_master,
+        )
+    tiers = ", ".join(f"{tier} {count:,}" for tier, count in sorted(result.tier_counts.items()))
+    console.print(f"rules {the_rules.version}: {tiers}")
+    for name, where in result.outputs.items():
+        console.print(f"{name}: {where}")
+    console.print(f"manifest: {result.manifest}")
 
 
 @app.command()
@@ -178,7 +192,8 @@ def run(
     the_day = _day(day)
     the_rules = _rules(rules, settings)
     _require_events(events)
-    result = run_pipeline(events, settings, the_day, the_rules, strict=strict)
+    with _pipeline_errors():
+        result = run_pipeline(events, settings, the_day, the_rules, strict=strict)
     _summary(result)
 
 
@@ -201,8 +216,25 @@ def demo(
     console.rule(f"tracelake demo: {people:,} people, {days} day(s) up to {the_day}")
     with stage_progress("simulate") as advance:
         run_simulation(people, the_day, days=days, seed=seed, out=events, progress=advance)
-    result = run_pipeline(events, settings, the_day, the_rules)
+    with _pipeline_errors():
+        result = run_pipeline(events, settings, the_day, the_rules)
     _summary(result)
+
+
+@contextmanager
+def _pipeline_errors() -> Iterator[None]:
+    """Faults a person can act on end in one clear line and a non-zero exit, not a traceback."""
+    from jobs.validation import ValidationFailed
+    from streams.broker import BrokerError
+    from streams.lander import BrokerUnavailableError
+    from streams.publisher import NoEventsError, PublishError
+
+    try:
+        yield
+    except (NoEventsError, RulesError) as problem:
+        fail(str(problem))
+    except (BrokerError, BrokerUnavailableError, PublishError, ValidationFailed) as problem:
+        fail(str(problem), code=1)
 
 
 def _require_events(events: Path) -> None:
@@ -241,7 +273,7 @@ def province_report(
     day: DateOption,
     lake: LakeOption = None,
     rules: RulesOption = None,
-    visitor_floor: Annotated[int, typer.Option("--visitor-floor", min=1, help="Withhold public ranges below this.")] = 5,
+    visitor_floor: Annotated[int, typer.Option("--visitor-floor", min=1, help="Withhold smaller public ranges.")] = 5,
 ) -> None:
     """Risky-venue notices, QR-point compliance, Bluezone coverage, venue risk and the epidemic map for day D."""
     from jobs.province import ProvinceInputError, build_province_outputs

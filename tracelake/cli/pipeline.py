@@ -105,26 +105,11 @@ def run_pipeline(events: Path, settings: Settings, day: date, rules: Rules, *, s
 
 
 def export_day(settings: Settings, day: date, rules: Rules, counts: dict[str, Any] | None = None) -> dict[str, str]:
-    """Everything people read for day D, from a traced lake."""
-    from jobs.analyst_db import build_analyst_db
-    from jobs.province import build_province_outputs, province_sections
-    from jobs.report import build_report
-    from jobs.worklists import write_worklists
+    """Everything people read for day D, from a traced lake; returns where each output is."""
+    from jobs.exports import export_day as export_traced_day
 
-    lake = Lake(settings.lake)
-    outputs: dict[str, str] = {}
-    write_worklists(settings.lake, day, rules, vault=settings.vault_location)
-    outputs["worklists"] = lake.export_day("worklists", day)
-    province = build_province_outputs(settings.lake, day, rules)
-    outputs["notices"] = lake.export_day("notices", day)
-    outputs["compliance"] = lake.export_day("compliance", day)
-    outputs["coverage"] = lake.export_day("coverage", day)
-    outputs["venue risk"] = lake.export_day("venue_risk", day)
-    outputs["map"] = str(province.map_path)
-    outputs["duckdb"] = str(build_analyst_db(settings.lake, day))
-    report = build_report(settings.lake, day, rules, counts=counts, extra_sections=province_sections(province))
-    outputs["report"] = str(report)
-    return outputs
+    exported = export_traced_day(settings.lake, day, rules, vault=settings.vault_location, counts=counts)
+    return exported.paths
 
 
 def _report_counts(result: PipelineResult) -> dict[str, Any]:

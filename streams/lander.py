@@ -1,0 +1,404 @@
+"""The lander: a consumer-group member that turns the contract topics into lake segments, exactly once.
+
+Each partition's records are judged into an open segment (streams.segments);
+a closed segment is written (streams.landing_files) and only then is its
+partition's offset committed, one segment at a time. So at most one written
+but uncommitted segment exists per partition, and it starts at the committed
+offset: whoever lands the partition next starts a segment at that same
+offset, overwrites those files and removes any it does not rewrite. A crash,
+a kill -9 or a rebalance therefore never duplicates nor loses a record.
+
+Open segments are also landed whenever the member is caught up (a poll came
+back empty and every assigned partition is at its end): a lone case report
+reaches the lake in about a second, not when the next record arrives. Where
+segments are cut never matters for exactly-once, only that each one starts
+at the committed offset.
+
+Run it with `python -m streams.lander` (a service until SIGTERM) or call
+`land(...)`; `--until-idle` stops once every assigned partition is caught up.
+"""
+
+import argparse
+import logging
+import sys
+import threading
+import time
+from collections.abc import Iterable
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import IllegalStateError, KafkaError
+from kafka.structs import MemberState
+
+from schemas import TOPICS
+from streams.columns import RawColumns
+from streams.counts import LandingCounts, Progress
+from streams.kafka_config import consumer_settings
+from streams.landing_files import LakeSink, SegmentSink
+from streams.rebalance import HandOver, PartitionOwner, Written, next_offset
+from streams.segments import ClosedSegment, PartitionBuffer, SegmentLimits
+from streams.signals import Flag, stop_on_signals
+from streams.topics import ensure_topics
+from tracelake.identity import Pseudonymizer
+from tracelake.settings import Settings
+from tracelake.vault import MissingKeyError, resolve_key
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT_MS = 500
+CONNECT_PATIENCE_S = 60.0
+"""How long a run that should end (`until_idle`) waits for an unreachable cluster before giving up."""
+MAX_BACKOFF_S = 30.0
+BOOTSTRAP_TIMEOUT_MS = 10_000
+UNREACHABLE_WARNING_S = 10.0
+JOIN_PATIENCE_S = 60.0
+"""A run meant to finish gives up after this long outside a stable group (Tansu can keep a group
+rebalancing forever when its leader leaves mid-rebalance) instead of hanging."""
+WRITTEN_IDENTITIES_CAP = 2_000_000
+"""Pseudonyms known to be in a committed vault file; forgetting them only costs rewriting a few pairs."""
+
+class BrokerUnavailableError(RuntimeError):
+    """The Kafka cluster could not be reached in time by a run that is meant to finish."""
+
+
+def _describe(partitions: Iterable[TopicPartition]) -> str:
+    """`checkins[0,1] proximity[0,1]`: an assignment in one short line."""
+    by_topic: dict[str, list[int]] = {}
+    for tp in sorted(partitions):
+        by_topic.setdefault(tp.topic, []).append(tp.partition)
+    return " ".join(f"{topic}{numbers}".replace(" ", "") for topic, numbers in by_topic.items()) or "nothing"
+
+
+class Lander(PartitionOwner):
+    """One member of the landing consumer group; `run` is its whole life."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        key: bytes,
+        limits: SegmentLimits | None = None,
+        sink: SegmentSink | None = None,
+    ) -> None:
+        if not settings.bootstrap_servers:
+            raise ValueError("the lander needs a Kafka cluster: set TRACELAKE_BOOTSTRAP_SERVERS")
+        self.bootstrap: str = settings.bootstrap_servers
+        self._settings = settings
+        self._limits = limits or SegmentLimits()
+        self._sink = sink or LakeSink(settings.lake, settings.vault_location, settings.timezone)
+        pseudonymizer = Pseudonymizer(key)
+        self._columns = {topic: RawColumns(topic, pseudonymizer.pseudonym) for topic in TOPICS}
+        self._buffers: dict[TopicPartition, PartitionBuffer] = {}
+        self._fresh: set[TopicPartition] = set()
+        self._positions: dict[TopicPartition, int] = {}
+        self._written_identities: set[str] = set()
+        self._consumer: KafkaConsumer | None = None
+        self._progress: Progress | None = None
+        self._idle_flag: Flag | None = None
+        self._started = time.monotonic()
+        self._joined: float | None = None
+        self.counts = LandingCounts()
+
+    # -- partitions come and go (called from the rebalance listener and the loop) --
+
+    def assign(self, partitions: Iterable[TopicPartition]) -> None:
+        self._idle(False)
+        if self._joined is None:
+            self._joined = time.monotonic()
+            self.counts.joining_s = self._joined - self._started
+        for tp in partitions:
+            if tp.topic in self._columns and tp not in self._buffers:
+                self._buffers[tp] = PartitionBuffer(tp.topic, tp.partition, self._columns[tp.topic], self._limits)
+                self._fresh.add(tp)
+        log.info("landing %s", _describe(self._buffers))
+
+    def forget(self, partitions: Iterable[TopicPartition]) -> None:
+        self._idle(False)
+        for tp in partitions:
+            self._buffers.pop(tp, None)
+            self._fresh.discard(tp)
+            self._positions.pop(tp, None)
+
+    def write_open(self, partitions: Iterable[TopicPartition]) -> list[Written]:
+        """Close and write the open segments of `partitions`; the caller commits them."""
+        written = []
+        for tp in partitions:
+            buffer = self._buffers.get(tp)
+            segment = buffer.close_open() if buffer else None
+            if segment is not None:
+                written.append(self._write(tp, segment))
+        return written
+
+    def _write(self, tp: TopicPartition, segment: ClosedSegment) -> Written:
+        identities = {
+            pseudonym: person
+            for pseudonym, person in segment.identities.items()
+            if pseudonym not in self._written_identities
+        }
+        files = self._sink.write(segment, replaces_uncommitted=tp in self._fresh, identities=identities)
+        segment.files = files
+        return tp, segment, identities
+
+    def committed(self, written: list[Written]) -> None:
+        """Book segments whose offsets are committed: their vault pairs now count as durable."""
+        if len(self._written_identities) > WRITTEN_IDENTITIES_CAP:
+            self._written_identities.clear()
+        if self._joined is not None:
+            self.counts.landing_s = time.monotonic() - self._joined
+        for tp, segment, identities in written:
+            self._fresh.discard(tp)
+            self._written_identities.update(identities)
+            self.counts.add(segment.topic, segment.raw.num_rows, segment.quarantine.num_rows, segment.files)
+            log.info(
+                "landed %s+%d offsets %d..%d: %d rows, %d quarantined, %d files",
+                segment.topic, segment.partition, segment.first_offset, segment.last_offset,
+                segment.raw.num_rows, segment.quarantine.num_rows, segment.files,
+            )
+        if self._progress is not None:
+            for topic in sorted({segment.topic for _, segment, _ in written}):
+                self._progress(topic, self.counts.events(topic))
+
+    def _land(self, consumer: KafkaConsumer, tp: TopicPartition, segment: ClosedSegment) -> bool:
+        """Write one closed segment, then commit it; on a failed commit start over from the committed offset."""
+        written = self._write(tp, segment)
+        try:
+            consumer.commit({tp: next_offset(segment)})
+        except KafkaError as problem:
+            log.warning(
+                "commit of %s at %d failed (%s): reading again from offset %d", tp, segment.next_offset,
+                problem, segment.first_offset,
+            )
+            self._start_over(consumer, tp, segment.first_offset)
+            return False
+        self.committed([written])
+        return True
+
+    def _start_over(self, consumer: KafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        buffer = self._buffers.get(tp)
+        if buffer is not None:
+            buffer.discard()
+            self._fresh.add(tp)
+        self._positions.pop(tp, None)
+        try:
+            consumer.seek(tp, offset)
+        except (IllegalStateError, KafkaError, AssertionError):
+            self.forget([tp])
+
+    def _flush_all(self, consumer: KafkaConsumer) -> bool:
+        """Land every open segment; False if a commit failed (those partitions are being read again)."""
+        landed = True
+        for tp in list(self._buffers):
+            buffer = self._buffers.get(tp)
+            segment = buffer.close_open() if buffer else None
+            if segment is not None:
+                landed = self._land(consumer, tp, segment) and landed
+        return landed
+
+    @property
+    def _has_open(self) -> bool:
+        return any(buffer.segment is not None for buffer in self._buffers.values())
+
+    # -- the loop --
+
+    def run(
+        self,
+        until_idle: bool,
+        stop_event: Flag | None = None,
+        progress: Progress | None = None,
+        idle_flag: Flag | None = None,
+    ) -> LandingCounts:
+        """Land until caught up (`until_idle`) or until `stop_event` is set; returns the counts.
+
+        `idle_flag`, if given, is kept set while this member is caught up and
+        cleared while it has work: a fleet stops its members together once all
+        are idle, instead of letting each leave mid-rebalance.
+        """
+        stop = stop_event or threading.Event()
+        self._progress = progress
+        self._idle_flag = idle_flag
+        self._started = time.monotonic()
+        consumer = self._connect(stop, patient=not until_idle)
+        if consumer is None:
+            return self.counts
+        self._consumer = consumer
+        try:
+            consumer.subscribe(list(TOPICS), listener=HandOver(self, consumer))
+            self._loop(consumer, until_idle, stop)
+            self._flush_all(consumer)
+        except BaseException:
+            # Whatever failed may have been a write: commit nothing more, not even on the way out of the group.
+            self._buffers.clear()
+            raise
+        finally:
+            try:
+                consumer.close()
+            except KafkaError as problem:
+                log.warning("leaving the consumer group failed (%s); it notices at its session timeout", problem)
+            self._consumer = None
+        return self.counts
+
+    def _idle(self, idle: bool) -> None:
+        if self._idle_flag is not None:
+            if idle:
+                self._idle_flag.set()
+            else:
+                self._idle_flag.clear()
+
+    def _loop(self, consumer: KafkaConsumer, until_idle: bool, stop: Flag) -> None:
+        backoff = 0.5
+        unstable_since: float | None = None
+        last_warning = 0.0
+        watch_idle = until_idle or self._idle_flag is not None
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                batches = consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
+            except KafkaError as problem:
+                log.warning("polling Kafka at %s failed (%s); retrying in %.1f s", self.bootstrap, problem, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                continue
+            if batches:
+                self._idle(False)
+            for tp, records in batches.items():
+                buffer = self._buffers.get(tp)
+                if buffer is None:
+                    self.assign([tp])
+                    buffer = self._buffers[tp]
+                self._positions[tp] = records[-1].offset + 1
+                for segment in buffer.add(records):
+                    if not self._land(consumer, tp, segment):
+                        break
+            stable = consumer.group_metadata().state == MemberState.STABLE
+            if stable:
+                backoff, unstable_since = 0.5, None
+            else:
+                self._idle(False)
+                now = time.monotonic()
+                unstable_since = unstable_since or now
+                waited = now - unstable_since
+                if until_idle and waited > JOIN_PATIENCE_S:
+                    raise BrokerUnavailableError(
+                        f"no stable membership in consumer group {self._settings.consumer_group!r} at "
+                        f"{self.bootstrap} for {waited:.0f} s"
+                    )
+                if waited > UNREACHABLE_WARNING_S and now - last_warning > UNREACHABLE_WARNING_S:
+                    last_warning = now
+                    log.warning(
+                        "not a member of consumer group %r for %.0f s: is Kafka at %s reachable? still trying",
+                        self._settings.consumer_group, waited, self.bootstrap,
+                    )
+                if not batches and time.monotonic() - started < POLL_TIMEOUT_MS / 1000 / 2:
+                    stop.wait(backoff)
+                    backoff = min(backoff * 2, MAX_BACKOFF_S)
+            check = watch_idle or (not batches and self._has_open)
+            if stable and check and self._caught_up(consumer, bool(batches)) and self._flush_all(consumer):
+                if until_idle:
+                    log.info("caught up with every assigned partition: %s", self.counts)
+                    return
+                self._idle(True)
+
+    def _caught_up(self, consumer: KafkaConsumer, polled: bool) -> bool:
+        """Whether every assigned partition has been read to its end (and some partitions are assigned).
+
+        The end is the larger of ListOffsets' answer and the high watermark of
+        the last fetch: Tansu answers ListOffsets with the last batch's base
+        offset + 1, which would stop a run with records still unread.
+        """
+        assignment = consumer.assignment()
+        if not assignment:
+            return False
+        highwaters = {tp: consumer.highwater(tp) for tp in assignment}
+        if any(highwater is None for highwater in highwaters.values()):
+            return False
+        if polled:
+            for tp in assignment:
+                position = self._positions.get(tp)
+                if position is None or position < highwaters[tp]:
+                    return False
+        try:
+            ends = consumer.end_offsets(list(assignment), timeout_ms=5000)
+            return all(
+                consumer.position(tp, timeout_ms=5000) >= max(ends[tp], highwaters[tp]) for tp in assignment
+            )
+        except (KafkaError, IllegalStateError, KeyError, TypeError):
+            return False
+
+    def _connect(self, stop: Flag, patient: bool) -> KafkaConsumer | None:
+        """A consumer connected to the cluster, retrying with backoff; None if stopped while waiting."""
+        deadline = None if patient else time.monotonic() + CONNECT_PATIENCE_S
+        backoff = 1.0
+        while not stop.is_set():
+            try:
+                ensure_topics(self.bootstrap, self._settings.topic_partitions, timeout_ms=BOOTSTRAP_TIMEOUT_MS)
+                return KafkaConsumer(
+                    **consumer_settings(self.bootstrap, self._settings.consumer_group),
+                    allow_auto_create_topics=False,
+                    bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+                )
+            except (KafkaError, OSError) as problem:
+                if deadline is not None and time.monotonic() + backoff > deadline:
+                    raise BrokerUnavailableError(
+                        f"Kafka at {self.bootstrap} did not answer for {CONNECT_PATIENCE_S:.0f} s: {problem}"
+                    ) from problem
+                log.warning("Kafka at %s is unreachable (%s); retrying in %.0f s", self.bootstrap, problem, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+        return None
+
+
+def land(
+    settings: Settings,
+    key: bytes,
+    until_idle: bool,
+    progress: Progress | None = None,
+    stop_event: Flag | None = None,
+    limits: SegmentLimits | None = None,
+) -> LandingCounts:
+    """Land the contract topics into the lake as one group member; stops on SIGTERM/SIGINT or `stop_event`.
+
+    `until_idle`: return once every assigned partition is caught up (local
+    runs); otherwise run as a service. Raises BrokerUnavailableError when a
+    run meant to finish cannot reach Kafka.
+    """
+    stop = stop_event or threading.Event()
+    restore = stop_on_signals(stop)
+    try:
+        return Lander(settings, key, limits).run(until_idle, stop, progress)
+    finally:
+        restore()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m streams.lander [--until-idle] [--local]`: settings come from TRACELAKE_* variables."""
+    parser = argparse.ArgumentParser(prog="python -m streams.lander", description=__doc__.split("\n")[0])
+    parser.add_argument("--until-idle", action="store_true", help="stop once every assigned partition is caught up")
+    parser.add_argument("--local", action="store_true", help="a local run: may generate a key kept in the vault")
+    parser.add_argument("--members", type=int, default=1, help="lander processes in the group (one per core)")
+    parser.add_argument("--max-records", type=int, default=SegmentLimits.max_records)
+    parser.add_argument("--max-bytes", type=int, default=SegmentLimits.max_bytes)
+    parser.add_argument("--max-span-ms", type=int, default=SegmentLimits.max_span_ms)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    settings = Settings()
+    try:
+        key = resolve_key(settings, local_run=args.local, announce=log.warning)
+    except MissingKeyError as problem:
+        print(f"tracelake lander: {problem}", file=sys.stderr)
+        return 2
+    limits = SegmentLimits(max_records=args.max_records, max_bytes=args.max_bytes, max_span_ms=args.max_span_ms)
+    from streams.fleet import MemberFailedError, land_in_parallel  # the fleet imports this module
+
+    try:
+        if args.members > 1:
+            counts = land_in_parallel(settings, key, args.until_idle, args.members, limits=limits)
+        else:
+            counts = land(settings, key, until_idle=args.until_idle, limits=limits)
+    except (BrokerUnavailableError, MemberFailedError, ValueError) as problem:
+        print(f"tracelake lander: {problem}", file=sys.stderr)
+        return 1
+    print(f"tracelake lander: {counts}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

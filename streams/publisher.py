@@ -1,0 +1,117 @@
+"""Send `events_dir/<topic>.jsonl` files to Kafka, one message per line, bytes untouched.
+
+Malformed lines are sent as they are: judging them is the lander's job, and
+the quarantine must see exactly what a producer sent. Keys follow the
+contract, with person ids normalized first so one person always lands on one
+partition however the id was written.
+"""
+
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import orjson
+from kafka import KafkaProducer
+
+from schemas import TOPICS
+from streams.kafka_config import producer_settings
+from streams.topics import KEY_FIELDS, PERSON_KEYED
+from tracelake.identity import normalize_person_id
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 10_000
+
+
+class NoEventsError(ValueError):
+    """The events directory is missing or holds none of the topic files."""
+
+
+class PublishError(RuntimeError):
+    """Kafka did not acknowledge some messages (after the producer's own retries)."""
+
+
+class _Failures:
+    """Counts unacknowledged sends; the first error explains them all in the message."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: BaseException | None = None
+
+    def record(self, error: BaseException) -> None:
+        self.count += 1
+        if self.first is None:
+            self.first = error
+
+
+def event_files(events_dir: Path) -> dict[str, Path]:
+    """The `<topic>.jsonl` files present in `events_dir`, in contract topic order."""
+    if not events_dir.is_dir():
+        raise NoEventsError(f"events directory not found: {events_dir}")
+    files = {topic: events_dir / f"{topic}.jsonl" for topic in TOPICS}
+    present = {topic: path for topic, path in files.items() if path.is_file()}
+    if not present:
+        expected = ", ".join(f"{topic}.jsonl" for topic in TOPICS)
+        raise NoEventsError(f"no event files in {events_dir}: expected any of {expected}")
+    return present
+
+
+def message_key(topic: str, value: bytes) -> bytes | None:
+    """The contract's key: the normalized person id when it parses, else the raw id, else none."""
+    try:
+        event = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(event, dict):
+        return None
+    raw = event.get(KEY_FIELDS[topic])
+    if not isinstance(raw, str) or not raw:
+        return None
+    if topic in PERSON_KEYED:
+        return (normalize_person_id(raw) or raw).encode("utf-8")
+    return raw.encode("utf-8")
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    """Each non-empty line without its line ending; every other byte stays as written."""
+    with path.open("rb") as stream:
+        for line in stream:
+            value = line.rstrip(b"\r\n")
+            if value and not value.isspace():
+                yield value
+
+
+def publish_events(
+    events_dir: Path | str,
+    bootstrap: str,
+    progress: Callable[[str, int], None] | None = None,
+) -> dict[str, int]:
+    """Publish every topic file in `events_dir`; returns the messages sent per topic.
+
+    `progress(topic, sent_so_far)` is called every few thousand messages and
+    once per topic at the end. Raises NoEventsError before connecting when
+    there is nothing to send, and PublishError if any message was not acknowledged.
+    """
+    files = event_files(Path(events_dir))
+    producer = KafkaProducer(**producer_settings(bootstrap))
+    counts: dict[str, int] = {}
+    failures = _Failures()
+    try:
+        for topic, path in files.items():
+            sent = 0
+            for value in _lines(path):
+                producer.send(topic, value=value, key=message_key(topic, value)).add_errback(failures.record)
+                sent += 1
+                if progress is not None and sent % PROGRESS_EVERY == 0:
+                    progress(topic, sent)
+            counts[topic] = sent
+            log.info("publishing %d %s events from %s", sent, topic, path)
+        producer.flush()
+        if failures.count:
+            raise PublishError(f"{failures.count} messages were not acknowledged by {bootstrap}: {failures.first}")
+        for topic, sent in counts.items():
+            if progress is not None:
+                progress(topic, sent)
+    finally:
+        producer.close()
+    return counts

@@ -1,0 +1,199 @@
+"""One partition's open segment: a contiguous offset range, judged and buffered until it is written.
+
+A segment starts at the partition's committed offset and closes on record
+count, value bytes or record time (never the wall clock), or early when the
+lander is caught up, gives the partition up or stops. Its files carry its
+first offset (Confluent's S3 sink idea): whoever lands the range again
+writes the same names, and the lander removes what an uncommitted earlier
+attempt left beyond them.
+
+`Segment.take` is the lander's hot loop: one `judge` call and two list
+appends per record, everything else hoisted out of it.
+"""
+
+import time
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+import pyarrow as pa
+from kafka.consumer.fetcher import ConsumerRecord
+
+from streams.columns import RawColumns, RejectedRow, quarantine_table
+from tracelake.events import Accepted, judge
+
+
+@dataclass(frozen=True)
+class SegmentLimits:
+    """When a segment closes, and how much of it may sit as Python objects."""
+
+    max_records: int = 100_000
+    max_bytes: int = 32 * 1024 * 1024
+    """Message value bytes; Arrow and Parquet take about as much, Python objects several times more."""
+    max_span_ms: int = 15 * 60 * 1000
+    """Kafka timestamps (producer time) more than this after the segment's first start a new one."""
+    chunk_records: int = 5_000
+    """Accepted records become Arrow once this many wait as Python objects: memory stays flat and GC cheap."""
+
+    def __post_init__(self) -> None:
+        if min(self.max_records, self.max_bytes, self.max_span_ms, self.chunk_records) <= 0:
+            raise ValueError("segment limits must be positive")
+
+
+@dataclass
+class ClosedSegment:
+    """A segment ready to be written: its tables, its vault pairs and the offset to commit after it."""
+
+    topic: str
+    partition: int
+    first_offset: int
+    last_offset: int
+    raw: pa.Table
+    quarantine: pa.Table
+    identities: dict[str, str]
+    files: int = 0
+    """Data files the sink wrote for it (set once written)."""
+
+    @property
+    def next_offset(self) -> int:
+        return self.last_offset + 1
+
+
+def timestamp_ms(message: ConsumerRecord) -> int:
+    """The record's Kafka timestamp: when it entered Kafka, so a replay judges it the same way.
+
+    Message format v2 always carries one; only pre-0.10 formats lack it (-1),
+    and for those the wall clock is the best "moment it is landed" there is.
+    """
+    timestamp = message.timestamp
+    if timestamp is not None and timestamp >= 0:
+        return int(timestamp)
+    return int(time.time() * 1000)
+
+
+@dataclass
+class Segment:
+    """The open segment of one partition."""
+
+    topic: str
+    partition: int
+    first_offset: int
+    first_timestamp_ms: int
+    columns: RawColumns
+    limits: SegmentLimits
+    last_offset: int = -1
+    count: int = 0
+    value_bytes: int = 0
+    records: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[ConsumerRecord] = field(default_factory=list)
+    """The Kafka records behind `records` (offsets and timestamps), until they become Arrow."""
+    rejected: list[RejectedRow] = field(default_factory=list)
+    chunks: list[pa.Table] = field(default_factory=list)
+    person_ids: set[str] = field(default_factory=set)
+
+    @property
+    def full(self) -> bool:
+        return self.count >= self.limits.max_records or self.value_bytes >= self.limits.max_bytes
+
+    def take(self, batch: list[ConsumerRecord], start: int) -> int:
+        """Judge `batch[start:]` into this segment until it is full or a record belongs to the next one.
+
+        Returns the index of the first record not taken.
+        """
+        topic = self.topic
+        records_append = self.records.append
+        messages_append = self.messages.append
+        latest = self.first_timestamp_ms + self.limits.max_span_ms
+        bytes_left = self.limits.max_bytes - self.value_bytes
+        end = min(len(batch), start + self.limits.max_records - self.count)
+        taken = 0
+        last = None
+        for message in islice(batch, start, end):
+            timestamp = message.timestamp
+            if timestamp < 0:
+                timestamp = timestamp_ms(message)
+            if timestamp > latest:
+                break
+            value = message.value
+            verdict = judge(topic, value, timestamp * 1000)
+            if verdict.__class__ is Accepted:
+                records_append(verdict[0])
+                messages_append(message)
+            else:
+                self.rejected.append(RejectedRow(message.offset, timestamp, value, *verdict))
+            taken += 1
+            last = message
+            if value is not None:
+                bytes_left -= len(value)
+                if bytes_left <= 0:
+                    break
+        if last is not None:
+            self.last_offset = last.offset
+            self.count += taken
+            self.value_bytes = self.limits.max_bytes - bytes_left
+        if len(self.records) >= self.limits.chunk_records:
+            self.to_arrow()
+        return start + taken
+
+    def to_arrow(self) -> None:
+        """Turn the accepted records waiting as Python objects into an Arrow chunk."""
+        if self.records:
+            offsets = [message.offset for message in self.messages]
+            times = [message.timestamp for message in self.messages]
+            if min(times) < 0:
+                times = [timestamp_ms(message) for message in self.messages]
+            self.chunks.append(self.columns.table(self.partition, self.records, offsets, times, self.person_ids))
+            self.records, self.messages = [], []
+
+    def close(self) -> ClosedSegment:
+        self.to_arrow()
+        raw = pa.concat_tables(self.chunks) if self.chunks else self.columns.schema.empty_table()
+        return ClosedSegment(
+            topic=self.topic,
+            partition=self.partition,
+            first_offset=self.first_offset,
+            last_offset=self.last_offset,
+            raw=raw,
+            quarantine=quarantine_table(self.topic, self.partition, self.rejected),
+            identities=self.columns.identities(self.person_ids),
+        )
+
+
+class PartitionBuffer:
+    """Judges one partition's records into segments; hands back the segments that closed."""
+
+    def __init__(self, topic: str, partition: int, columns: RawColumns, limits: SegmentLimits) -> None:
+        self.topic = topic
+        self.partition = partition
+        self._columns = columns
+        self._limits = limits
+        self.segment: Segment | None = None
+
+    def add(self, batch: list[ConsumerRecord]) -> list[ClosedSegment]:
+        """Judge `batch` (consecutive records of this partition) in order; returns the segments it closed."""
+        closed: list[ClosedSegment] = []
+        start = 0
+        while start < len(batch):
+            segment = self.segment
+            if segment is None:
+                first = batch[start]
+                segment = self.segment = Segment(
+                    self.topic, self.partition, first.offset, timestamp_ms(first), self._columns, self._limits
+                )
+            start = segment.take(batch, start)
+            if start < len(batch) or segment.full:
+                closed.append(self._close())
+        return closed
+
+    def _close(self) -> ClosedSegment:
+        assert self.segment is not None
+        segment, self.segment = self.segment, None
+        return segment.close()
+
+    def close_open(self) -> ClosedSegment | None:
+        """Close the open segment early (idle, revocation, shutdown); None when nothing is buffered."""
+        return self._close() if self.segment is not None else None
+
+    def discard(self) -> None:
+        """Forget the open segment unwritten: its records will be read again from the committed offset."""
+        self.segment = None
