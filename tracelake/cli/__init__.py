@@ -37,8 +37,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def _settings(lake: str | None = None) -> Settings:
-    settings = Settings()
-    return settings.model_copy(update={"lake": lake}) if lake else settings
+    return Settings(lake=lake) if lake else Settings()
 
 
 def _day(text: str) -> date:
@@ -256,6 +255,8 @@ def _summary(result: object) -> None:
     console.print(table)
     tiers = ", ".join(f"[bold]{tier}[/] {count:,}" for tier, count in sorted(result.tiers.items()))
     console.print(f"Cases and contacts: {tiers}")
+    for line in result.headlines:
+        console.print(line)
     for problem in result.validation_problems:
         console.print(f"[yellow]validation:[/] {problem}")
     outputs = Table("output", "where", title="Outputs")
@@ -264,8 +265,12 @@ def _summary(result: object) -> None:
     console.print(outputs)
     duckdb_file = result.outputs.get("duckdb")
     if duckdb_file:
-        console.print("Try: [bold]duckdb " + duckdb_file +
-                      " -c \"SELECT tier, count(*) FROM exposures GROUP BY tier\"[/]")
+        query = "SELECT tier, count(*) AS people FROM exposures GROUP BY tier ORDER BY tier"
+        console.print(f"Try: [bold]duckdb -readonly {duckdb_file} -c \"{query}\"[/]")
+        console.print(
+            f"  (without the duckdb CLI: [bold].venv/bin/python -c \"import duckdb; "
+            f"print(duckdb.connect('{duckdb_file}', read_only=True).sql('{query}'))\"[/])"
+        )
 
 
 @app.command("province-report")
@@ -290,11 +295,13 @@ def province_report(
 @app.command()
 def export(day: DateOption, lake: LakeOption = None, rules: RulesOption = None) -> None:
     """Rebuild everything people read for a traced day: worklists, province outputs, DuckDB file, report."""
-    from tracelake.cli.pipeline import export_day
+    from jobs.exports import export_day
 
     settings = _settings(lake)
-    outputs = export_day(settings, _day(day), _rules(rules, settings))
-    for name, where in outputs.items():
+    exported = export_day(settings.lake, _day(day), _rules(rules, settings), vault=settings.vault_location)
+    for line in exported.province.headline():
+        console.print(line)
+    for name, where in exported.paths.items():
         console.print(f"{name}: {where}")
 
 

@@ -32,6 +32,7 @@ class PipelineResult:
     tiers: dict[str, int] = field(default_factory=dict)
     validation_problems: list[str] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
+    headlines: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -60,6 +61,7 @@ def _timed(result: PipelineResult, stage: str) -> Iterator[None]:
 
 def run_pipeline(events: Path, settings: Settings, day: date, rules: Rules, *, strict: bool = False) -> PipelineResult:
     """Publish, land, validate, trace and export day D; returns what happened, stage by stage."""
+    from jobs.exports import export_day as export_traced_day
     from jobs.trace import trace_day
     from jobs.validation import ValidationFailed, validate_outputs, validate_raw
     from streams.lander import land
@@ -100,16 +102,12 @@ def run_pipeline(events: Path, settings: Settings, day: date, rules: Rules, *, s
     result.outputs["validation"] = lake.validation_day(day)
 
     with _timed(result, "export"), console.status("Writing worklists, the analysts' DuckDB and the report…"):
-        result.outputs.update(export_day(settings, day, rules, counts=_report_counts(result)))
+        exported = export_traced_day(
+            settings.lake, day, rules, vault=settings.vault_location, counts=_report_counts(result)
+        )
+    result.outputs.update(exported.paths)
+    result.headlines = exported.province.headline()
     return result
-
-
-def export_day(settings: Settings, day: date, rules: Rules, counts: dict[str, Any] | None = None) -> dict[str, str]:
-    """Everything people read for day D, from a traced lake; returns where each output is."""
-    from jobs.exports import export_day as export_traced_day
-
-    exported = export_traced_day(settings.lake, day, rules, vault=settings.vault_location, counts=counts)
-    return exported.paths
 
 
 def _report_counts(result: PipelineResult) -> dict[str, Any]:
