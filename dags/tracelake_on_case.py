@@ -1,0 +1,110 @@
+"""
+### tracelake on case: re-trace today when a case is confirmed or discarded
+
+Event-driven: an `AssetWatcher` runs the Kafka provider's message-queue
+trigger on the `case_reports` topic (connection `kafka_default`, e.g.
+`AIRFLOW_CONN_KAFKA_DEFAULT` with `bootstrap.servers`, `group.id`,
+`auto.offset.reset`). Its filter, `tracelake.airflow_launcher.case_decision`,
+judges each message by the contract and fires only for a valid `confirmed` or
+`discarded` report; `isolated` reports and malformed messages are skipped.
+The asset event carries where the report sits in Kafka, never who it is about.
+
+Each run re-traces the **current local day** (the day, in the rules' zone, of
+the moment the run was queued), validates the outputs and exports them like
+the daily run does. The raw suites stay with the daily run: today's
+partitions are still growing, so their counts would race the lander.
+
+Coalescing, so a burst of reports costs one or two traces, not one each:
+
+* `max_active_runs=1`: reports arriving while a re-trace runs queue up as one
+  pending run (Airflow keeps one queue entry per asset and DAG).
+* **wait_for_reports**: waits until the lander has committed past every
+  triggering report, then skips the whole run if the last successful re-trace
+  of the day already read them: each successful run records the lander's
+  committed offsets taken *before* its trace read the lake
+  (`manifests/on_case/date=D/manifest.json`).
+"""
+
+from datetime import timedelta
+from typing import Any
+
+import tracelake_steps as steps
+from airflow.providers.apache.kafka.triggers.msg_queue import KafkaMessageQueueTrigger
+from airflow.sdk import Asset, AssetWatcher, PokeReturnValue, chain, dag, get_current_context, task
+
+from tracelake.airflow_launcher import CASE_REPORTS_TOPIC, KAFKA_CONNECTION_ID
+
+SETTINGS, RULES = steps.parse_settings()
+REPORT_POKE_SECONDS = 10.0
+REPORT_WAIT = timedelta(minutes=30)
+
+CASE_DECISIONS = Asset(
+    name="tracelake_case_decisions",
+    uri="tracelake://case-decisions",
+    watchers=[
+        AssetWatcher(
+            name="tracelake_case_reports_watcher",
+            trigger=KafkaMessageQueueTrigger(
+                topics=[CASE_REPORTS_TOPIC],
+                kafka_config_id=KAFKA_CONNECTION_ID,
+                apply_function="tracelake.airflow_launcher.case_decision",
+                poll_timeout=1,
+                poll_interval=0.01,
+            ),
+        )
+    ],
+)
+
+
+@dag(
+    dag_id="tracelake_on_case",
+    schedule=[CASE_DECISIONS],
+    start_date=steps.start_date(SETTINGS, RULES),
+    catchup=False,
+    max_active_runs=1,
+    default_args=steps.default_args(),
+    tags=["tracelake", "event-driven", "kafka", "spark"],
+    doc_md=__doc__,
+)
+def tracelake_on_case() -> None:
+    @task.sensor(poke_interval=REPORT_POKE_SECONDS, timeout=REPORT_WAIT.total_seconds() + 60, mode="reschedule")
+    def wait_for_reports() -> PokeReturnValue:
+        """Wait for the lander to land the triggering reports; skip if an earlier re-trace already read them."""
+        settings, rules = steps.service_settings()
+        context = get_current_context()
+        day = steps.today(context, rules.zone)
+        reports = steps.triggering_reports(context)
+        landed = steps.case_reports_landing(settings, reports)
+        print(landed.describe())
+        if landed.done:
+            steps.skip_if_covered(settings, day, reports)
+        else:
+            steps.give_up_if_overdue(context, REPORT_WAIT.total_seconds() / 60, "the reports to land",
+                                     landed.describe())
+        return PokeReturnValue(is_done=landed.done, xcom_value=landed.as_dict())
+
+    @task(execution_timeout=timedelta(hours=1))
+    def trace() -> dict[str, Any]:
+        settings, rules = steps.service_settings()
+        return steps.trace(settings, rules, steps.today(get_current_context(), rules.zone))
+
+    @task
+    def validate_outputs() -> dict[str, Any]:
+        settings, rules = steps.service_settings()
+        return steps.validate_outputs(settings, rules, steps.today(get_current_context(), rules.zone))
+
+    @task(outlets=steps.EXPORT_ASSETS)
+    def export() -> dict[str, Any]:
+        """Export today, then record which reports this re-trace covered (for the next run's skip)."""
+        settings, rules = steps.service_settings()
+        context = get_current_context()
+        day = steps.today(context, rules.zone)
+        published = steps.export(settings, rules, day, context["outlet_events"])
+        landed = context["ti"].xcom_pull(task_ids="wait_for_reports") or {}
+        steps.record_coverage(settings, day, landed, context["run_id"])
+        return published
+
+    chain(wait_for_reports(), trace(), validate_outputs(), export())
+
+
+DAG = tracelake_on_case()

@@ -1,0 +1,99 @@
+"""Raw events into DuckDB temp tables: `stays`, `sightings` (close ones), `reports`.
+
+Same reading as the Spark job (jobs/inputs_spark.py): first copy of each
+event_id by (kafka_partition, kafka_offset), then exact instants.
+"""
+
+
+import duckdb
+
+from jobs.duckdb_twin.sql import scalar
+from jobs.engine import TopicCounts
+from jobs.inputs import InputPlan
+from jobs.params import TraceParams
+from schemas.lake import RAW
+
+_RESENT = """
+CREATE OR REPLACE TEMP TABLE resent AS
+SELECT event_id, count(*) AS copies, min({{'partition': kafka_partition, 'offset': kafka_offset}}) AS first
+FROM {source} GROUP BY event_id HAVING count(*) > 1
+"""
+
+_FIRST_COPIES = """(
+    SELECT events.* FROM {source} events LEFT JOIN resent USING (event_id)
+    WHERE resent.event_id IS NULL
+       OR (events.kafka_partition = resent.first.partition AND events.kafka_offset = resent.first.offset)
+)"""
+
+_STAYS = """
+CREATE OR REPLACE TEMP TABLE stays AS
+SELECT person, venue_id, start_us, end_us FROM (
+    SELECT person_pseudonym AS person, venue_id, epoch_us(checkin_at) AS start_us,
+           coalesce(epoch_us(checkout_at), epoch_us(checkin_at) + $default_stay_us) AS end_us
+    FROM {events}
+)
+WHERE start_us < $range_end_us AND end_us >= $range_start_us
+"""
+
+_SIGHTINGS_IN_RANGE = """
+CREATE OR REPLACE TEMP TABLE sightings_in_range AS
+SELECT reporter_pseudonym AS reporter, contact_pseudonym AS contact, epoch_us(observed_at) AS observed_us,
+       rssi, reporter_os, contact_os
+FROM {events}
+WHERE epoch_us(observed_at) >= $range_start_us AND epoch_us(observed_at) < $range_end_us
+"""
+
+_CLOSE_SIGHTINGS = """
+CREATE OR REPLACE TEMP TABLE sightings AS
+SELECT s.reporter, s.contact, s.observed_us
+FROM sightings_in_range s JOIN thresholds t ON s.reporter_os = t.reporter_os AND s.contact_os = t.contact_os
+WHERE s.rssi >= t.threshold_dbm
+"""
+
+_REPORTS = """
+CREATE OR REPLACE TEMP TABLE reports AS
+SELECT person_pseudonym AS person, kind, epoch_us(reported_at) AS reported_us, sample_date, onset_date,
+       epoch_us(isolated_at) AS isolated_us, kafka_partition, kafka_offset
+FROM {events}
+WHERE epoch_us(reported_at) < $range_end_us
+"""
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return scalar(con, f"SELECT count(*) FROM {table}")
+
+
+def load_inputs(con: duckdb.DuckDBPyConnection, plan: InputPlan, params: TraceParams) -> dict[str, TopicCounts]:
+    """Fill `stays`, `sightings` and `reports`; resends are found on (event_id, position) alone, like Spark."""
+    bounds = {"range_start_us": params.range_start_us, "range_end_us": params.range_end_us}
+    con.register("thresholds", params.thresholds())
+    steps = {
+        "checkins": ((_STAYS, {**bounds, "default_stay_us": params.default_stay_us}),),
+        "proximity": ((_SIGHTINGS_IN_RANGE, bounds), (_CLOSE_SIGHTINGS, {})),
+        "case_reports": ((_REPORTS, {"range_end_us": params.range_end_us}),),
+    }
+    kept_tables = {"checkins": "stays", "proximity": "sightings_in_range", "case_reports": "reports"}
+    counts: dict[str, TopicCounts] = {}
+    for topic, statements in steps.items():
+        files = list(plan.files[topic])
+        if files:
+            source, files_parameter = "read_parquet($files)", {"files": files}
+        else:
+            source, files_parameter = f"{topic}_empty", {}
+            con.register(source, RAW[topic].empty_table())
+        con.execute(_RESENT.format(source=source), files_parameter)
+        events = _FIRST_COPIES.format(source=source)
+        for statement, parameters in statements:
+            uses_files = "{events}" in statement
+            con.execute(statement.format(events=events), {**parameters, **(files_parameter if uses_files else {})})
+        rows_read = scalar(con, f"SELECT count(*) FROM {source}", files_parameter)
+        duplicates = scalar(con, "SELECT coalesce(sum(copies - 1), 0) FROM resent")
+        kept = _count(con, kept_tables[topic])
+        counts[topic] = TopicCounts(
+            files=len(files), rows_read=rows_read, duplicates_dropped=duplicates, rows_kept=kept
+        )
+        if not files:
+            con.unregister(source)
+    con.execute("DROP TABLE sightings_in_range")
+    con.execute("DROP TABLE resent")
+    return counts

@@ -1,0 +1,91 @@
+"""Which raw files a run for day D reads: the same list for both engines, recorded in the manifest.
+
+The lander's `date=` partitions follow its own time zone, which may differ from
+the rules', so each topic is read with a day of margin and filtered on exact
+instants afterwards. Names starting with `.` or `_` are segments still being
+written (or bookkeeping) and are never read.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pyarrow.fs as pafs
+
+from tracelake.lake import Lake, filesystem
+
+PARTITION_PREFIX = "date="
+TRACED_TOPICS: tuple[str, ...] = ("checkins", "proximity", "case_reports")
+
+
+@dataclass(frozen=True)
+class InputPlan:
+    """Raw segment files per topic, as the engines should open them (absolute path or URI)."""
+
+    lake_root: str
+    files: Mapping[str, tuple[str, ...]]
+    total_bytes: int = 0
+    """Parquet bytes of all planned files: lets an engine size its work to the day."""
+
+    def relative(self, topic: str) -> list[str]:
+        prefix = self.lake_root.rstrip("/") + "/"
+        return [path[len(prefix):] if path.startswith(prefix) else path for path in self.files[topic]]
+
+
+def partition_range(topic: str, day: date, lookback_days: int) -> tuple[date | None, date]:
+    """Inclusive [first, last] partition days of `topic` (None: from the beginning).
+
+    A stay may be long and a case report only has to be reported by the end of
+    D, so check-ins and reports are read from the beginning; sightings only
+    from the lookback.
+    """
+    last = day + timedelta(days=1)
+    if topic == "proximity":
+        return day - timedelta(days=lookback_days + 1), last
+    return None, last
+
+
+def _partition_day(name: str) -> date | None:
+    if not name.startswith(PARTITION_PREFIX):
+        return None
+    try:
+        return date.fromisoformat(name[len(PARTITION_PREFIX):])
+    except ValueError:
+        return None
+
+
+def _visible(name: str) -> bool:
+    return not name.startswith((".", "_")) and name.endswith(".parquet")
+
+
+def _base_name(path: str) -> str:
+    return path.rstrip("/").rpartition("/")[2]
+
+
+def _children(fs: pafs.FileSystem, directory: str) -> list[pafs.FileInfo]:
+    if fs.get_file_info(directory).type != pafs.FileType.Directory:
+        return []
+    return list(fs.get_file_info(pafs.FileSelector(directory, recursive=False)))
+
+
+def plan_inputs(lake: Lake, day: date, lookback_days: int) -> InputPlan:
+    """List the visible segment files of each traced topic's partitions; a missing topic is empty."""
+    fs, root = filesystem(lake.root)
+    uri_prefix = lake.root[: len(lake.root) - len(root)] if "://" in lake.root else ""
+    files: dict[str, tuple[str, ...]] = {}
+    total_bytes = 0
+    for topic in TRACED_TOPICS:
+        first, last = partition_range(topic, day, lookback_days)
+        found: list[str] = []
+        for partition in _children(fs, Lake(root).raw(topic)):
+            partition_day = _partition_day(_base_name(partition.path))
+            if partition.type != pafs.FileType.Directory or partition_day is None:
+                continue
+            if partition_day > last or (first is not None and partition_day < first):
+                continue
+            for segment in _children(fs, partition.path):
+                if segment.type == pafs.FileType.File and _visible(_base_name(segment.path)):
+                    found.append(uri_prefix + segment.path)
+                    total_bytes += segment.size or 0
+        files[topic] = tuple(sorted(found))
+    return InputPlan(lake_root=lake.root, files=files, total_bytes=total_bytes)

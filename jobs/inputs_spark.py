@@ -1,0 +1,182 @@
+"""Raw events into Spark: read the planned segments, count each resend once, keep exact instants.
+
+Each topic is deduplicated on `event_id` (the copy with the smallest
+(kafka_partition, kafka_offset) wins) before the exact-instant filter, then
+checkpointed in memory: every tier scans stays and sightings again, and
+writing rows as they are costs half of building Spark's columnar cache. Counts for the manifest are
+gathered with observations during the jobs that find resends and fill the cache.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
+
+from jobs.engine import TopicCounts
+from jobs.inputs import InputPlan
+from jobs.params import TraceParams
+from schemas.lake import RAW
+
+BROADCAST_RESENDS = 2_000_000
+"""Up to this many resent copies, the resend list is broadcast to the read instead of shuffling every row."""
+
+
+@dataclass(frozen=True)
+class SparkInputs:
+    stays: DataFrame
+    """person, venue_id, start_us, end_us: a check-in's stay (checkout or default stay), no linger."""
+    sightings: DataFrame
+    """reporter, contact, observed_us: close sightings only (rssi at or above the pair's threshold)."""
+    reports: DataFrame
+    """person, kind, reported_us, sample_date, onset_date, isolated_us, kafka_partition, kafka_offset."""
+    counts: dict[str, TopicCounts]
+
+
+def read_raw(spark: SparkSession, topic: str, files: Sequence[str]) -> DataFrame:
+    schema = from_arrow_schema(RAW[topic], prefer_timestamp_ntz=False)
+    if not files:
+        return spark.createDataFrame([], schema)
+    return spark.read.schema(schema).parquet(*files)
+
+
+def _resent(raw: DataFrame, topic: str) -> tuple[DataFrame, int]:
+    """event_id and first Kafka position of every event seen more than once, and the copies beyond the first.
+
+    Only three narrow columns are shuffled, so finding resends costs a small
+    fraction of sorting whole rows by event_id; the (usually tiny) result is
+    checkpointed so the main read can broadcast it.
+    """
+    counted = Observation(f"{topic}_resent")
+    resent = (
+        raw.groupBy("event_id")
+        .agg(F.count(F.lit(1)).alias("_copies"), F.min(F.struct("kafka_partition", "kafka_offset")).alias("_first"))
+        .filter(F.col("_copies") > 1)
+        .observe(counted, F.count(F.lit(1)).alias("ids"), F.sum("_copies").alias("copies"))
+        .select("event_id", "_first")
+        .localCheckpoint()
+    )
+    ids, copies = int(counted.get["ids"]), int(counted.get["copies"] or 0)
+    return resent, copies - ids
+
+
+def _first_copies(raw: DataFrame, resent: DataFrame, broadcast: bool) -> DataFrame:
+    """Every row whose event_id was seen once, and the first copy of the others."""
+    first = F.col("_first").isNull() | (
+        (F.col("kafka_partition") == F.col("_first.kafka_partition"))
+        & (F.col("kafka_offset") == F.col("_first.kafka_offset"))
+    )
+    others = F.broadcast(resent) if broadcast else resent
+    return raw.join(others, "event_id", "left").filter(first).drop("_first")
+
+
+def _counted(
+    topic: str, files: Sequence[str], raw: DataFrame, kept: "_Keep"
+) -> tuple[DataFrame, TopicCounts]:
+    """Deduplicate, filter and cache one topic, counting along the way."""
+    resent, duplicates = _resent(raw, topic)
+    read = Observation(f"{topic}_read")
+    in_range = Observation(f"{topic}_in_range")
+    rows = F.count(F.lit(1)).alias("rows")
+    deduplicated = _first_copies(raw.observe(read, rows), resent, duplicates <= BROADCAST_RESENDS)
+    filtered = kept.filter(deduplicated).observe(in_range, rows)
+    cached = kept.narrow(filtered).localCheckpoint()
+    return cached, TopicCounts(
+        files=len(files),
+        rows_read=int(read.get["rows"]),
+        duplicates_dropped=duplicates,
+        rows_kept=int(in_range.get["rows"]),
+    )
+
+
+class _Keep:
+    """What a topic keeps of its deduplicated rows (`filter`) and how much of them it caches (`narrow`)."""
+
+    def filter(self, events: DataFrame) -> DataFrame:
+        raise NotImplementedError
+
+    def narrow(self, kept: DataFrame) -> DataFrame:
+        return kept
+
+
+class _Stays(_Keep):
+    """Stays overlapping the range; a stay's end without checkout is checkin + default stay."""
+
+    def __init__(self, params: TraceParams) -> None:
+        self.params = params
+
+    def filter(self, events: DataFrame) -> DataFrame:
+        start = F.unix_micros("checkin_at")
+        end = F.coalesce(F.unix_micros("checkout_at"), start + F.lit(self.params.default_stay_us))
+        stays = events.select(
+            F.col("person_pseudonym").alias("person"), "venue_id", start.alias("start_us"), end.alias("end_us")
+        )
+        return stays.filter(
+            (F.col("start_us") < self.params.range_end_us) & (F.col("end_us") >= self.params.range_start_us)
+        )
+
+
+class _Sightings(_Keep):
+    """Sightings observed in [range_start, range_end); only the close ones are cached."""
+
+    def __init__(self, params: TraceParams, spark: SparkSession) -> None:
+        self.params = params
+        self.thresholds = spark.createDataFrame(
+            params.thresholds().to_pylist(), "reporter_os string, contact_os string, threshold_dbm int"
+        )
+
+    def filter(self, events: DataFrame) -> DataFrame:
+        observed = F.unix_micros("observed_at")
+        return events.select(
+            F.col("reporter_pseudonym").alias("reporter"),
+            F.col("contact_pseudonym").alias("contact"),
+            observed.alias("observed_us"),
+            "rssi",
+            "reporter_os",
+            "contact_os",
+        ).filter(
+            (F.col("observed_us") >= self.params.range_start_us) & (F.col("observed_us") < self.params.range_end_us)
+        )
+
+    def narrow(self, kept: DataFrame) -> DataFrame:
+        close = kept.join(F.broadcast(self.thresholds), ["reporter_os", "contact_os"]).filter(
+            F.col("rssi") >= F.col("threshold_dbm")
+        )
+        return close.select("reporter", "contact", "observed_us")
+
+
+class _Reports(_Keep):
+    """Case reports reported before the end of D."""
+
+    def __init__(self, params: TraceParams) -> None:
+        self.params = params
+
+    def filter(self, events: DataFrame) -> DataFrame:
+        reported: Column = F.unix_micros("reported_at")
+        return events.select(
+            F.col("person_pseudonym").alias("person"),
+            "kind",
+            reported.alias("reported_us"),
+            "sample_date",
+            "onset_date",
+            F.unix_micros("isolated_at").alias("isolated_us"),
+            "kafka_partition",
+            "kafka_offset",
+        ).filter(F.col("reported_us") < self.params.end_of_day_us)
+
+
+def read_inputs(spark: SparkSession, plan: InputPlan, params: TraceParams) -> SparkInputs:
+    keeps: dict[str, _Keep] = {
+        "checkins": _Stays(params),
+        "proximity": _Sightings(params, spark),
+        "case_reports": _Reports(params),
+    }
+    frames: dict[str, DataFrame] = {}
+    counts: dict[str, TopicCounts] = {}
+    for topic, keep in keeps.items():
+        files = plan.files[topic]
+        frames[topic], counts[topic] = _counted(topic, files, read_raw(spark, topic, files), keep)
+    return SparkInputs(
+        stays=frames["checkins"], sightings=frames["proximity"], reports=frames["case_reports"], counts=counts
+    )

@@ -1,0 +1,116 @@
+"""`tracelake trace` for one local day D: read raw, find F0..Fn, write curated tables, export, manifest.
+
+The CLI, Airflow and spark-submit all call `trace_day`. Both engines run the
+same plan with the same params and hand Arrow tables to the same writer, so a
+day traced by Spark and by DuckDB gives comparable files; outputs are
+recomputed from raw on every run, which is what makes a retraction stick.
+"""
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from jobs.curate import curate
+from jobs.engine import Engine, TopicCounts
+from jobs.inputs import plan_inputs
+from jobs.manifest import manifest, manifest_bytes
+from jobs.outputs import PART_FILE, DayDirectory, replace_day
+from jobs.params import TraceParams
+from jobs.reidentify import reidentify
+from tracelake.lake import Lake
+from tracelake.rules import Rules
+from tracelake.vault import read_identities
+
+EngineName = Literal["spark", "duckdb"]
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class TraceResult:
+    day: date
+    engine: str
+    rules_version: str
+    tier_counts: Mapping[str, int]
+    """"F0", "F1", ... up to the rules' max_depth: persons per tier."""
+    input_counts: Mapping[str, TopicCounts]
+    outputs: Mapping[str, str]
+    """contacts, exposures, cases (curated, pseudonymized) and export: the day's directories."""
+    manifest: str
+    timings: Mapping[str, float]
+    """Seconds per stage of the job itself; Spark session start is `session_seconds`."""
+    session_seconds: float = 0.0
+
+
+def _engine(name: EngineName, spark_master: str | None) -> Engine:
+    if name == "spark":
+        from jobs.spark_engine import SparkEngine
+
+        return SparkEngine(spark_master)
+    if name == "duckdb":
+        from jobs.duckdb_twin import DuckDBEngine
+
+        return DuckDBEngine()
+    raise ValueError(f"unknown engine {name!r}: use 'spark' or 'duckdb'")
+
+
+def _absolute(root: str) -> str:
+    """Local lake roots become absolute: Spark and DuckDB resolve relative paths differently."""
+    return root if "://" in root else str(Path(root).resolve())
+
+
+def trace_day(
+    lake_root: str,
+    day: date,
+    rules: Rules,
+    *,
+    vault: str,
+    engine: EngineName = "spark",
+    spark_master: str | None = None,
+) -> TraceResult:
+    lake = Lake(_absolute(lake_root))
+    params = TraceParams.from_rules(rules, day)
+    runner = _engine(engine, spark_master)
+    plan = plan_inputs(lake, day, rules.lookback_days)
+    output = runner.run(plan, params)
+    clock = time.perf_counter()
+    curated = curate(output, rules.version, rules.tier_name, rules.tiers.max_depth)
+    export = reidentify(curated.exposures, read_identities(vault))
+    tier_counts = {rules.tier_name(depth): count for depth, count in sorted(output.tier_counts.items())}
+    tables = {
+        "contacts": (lake.curated_day("contacts", day), curated.contacts),
+        "exposures": (lake.curated_day("exposures", day), curated.exposures),
+        "cases": (lake.curated_day("cases", day), curated.cases),
+        "export": (lake.export_day("exposures", day), export),
+    }
+    timings = dict(output.timings)
+    timings["curate"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    manifest_path = lake.manifest("trace", day)
+    document = manifest(
+        rules=rules,
+        params=params,
+        engine=runner.name,
+        plan=plan,
+        inputs=output.inputs,
+        outputs=tables,
+        tier_counts=tier_counts,
+        timings=timings,
+    )
+    directories = [DayDirectory(path, {PART_FILE: table}) for path, table in tables.values()]
+    directories.append(DayDirectory(manifest_path.rpartition("/")[0], {MANIFEST_FILE: manifest_bytes(document)}))
+    replace_day(lake.root, directories)
+    timings["write"] = time.perf_counter() - clock
+    return TraceResult(
+        day=day,
+        engine=runner.name,
+        rules_version=rules.version,
+        tier_counts=tier_counts,
+        input_counts=dict(output.inputs),
+        outputs={name: path for name, (path, _) in tables.items()},
+        manifest=manifest_path,
+        timings=timings,
+        session_seconds=output.session_seconds,
+    )

@@ -1,0 +1,190 @@
+"""Run the suites of one stage with Great Expectations and leave the Data Docs under the lake.
+
+The context is ephemeral (nothing to set up, nothing shared between runs)
+except for two things kept in the day's validation directory,
+`Lake.validation_day(D)`: the validation results (JSON, under `results/`) and
+the Data Docs site built from them (`index.html`). Keeping the results there is
+what makes the day's index list every run of that day, raw and outputs, first
+and re-run. An object-store lake is staged through a local directory and
+copied back, so the docs look the same wherever the lake lives.
+
+Results keep counts only (`partial_unexpected_count: 0`): the docs of a failed
+export check must not repeat the phone numbers that failed it.
+"""
+
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+import pyarrow.fs as pafs
+
+from jobs.validation.report import Failure, ValidationReport
+from jobs.validation.suites import load_suite, parameters_of
+from tracelake.lake import filesystem, join
+
+SITE = "lake"
+RESULTS_DIR = "results"
+SUMMARY_FILE = "summary-{stage}.json"
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TableBatch:
+    """One table's frame for the day, and the `$PARAMETER` values its suite needs."""
+
+    suite: str
+    frame: pd.DataFrame
+    parameters: Mapping[str, Any]
+
+
+@contextmanager
+def _local_site(docs_root: str) -> Iterator[str]:
+    """A local directory holding the day's docs: the lake's own directory, or a staged copy of it."""
+    fs, path = filesystem(docs_root)
+    if isinstance(fs, pafs.LocalFileSystem):
+        os.makedirs(path, exist_ok=True)
+        yield path
+        return
+    staging = tempfile.mkdtemp(prefix="tracelake-docs-")
+    local = pafs.LocalFileSystem()
+    try:
+        if fs.get_file_info(path).type == pafs.FileType.Directory:
+            pafs.copy_files(path, staging, source_filesystem=fs, destination_filesystem=local)
+        yield staging
+        fs.create_dir(path, recursive=True)
+        pafs.copy_files(staging, path, source_filesystem=local, destination_filesystem=fs)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _context(site: str) -> Any:
+    """An ephemeral GX context whose results store and docs site live in `site`."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    config.stores["validation_results_store"] = {
+        "class_name": "ValidationResultsStore",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": join(site, RESULTS_DIR)},
+    }
+    config.data_docs_sites = {
+        SITE: {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": site},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+    }
+    return gx.get_context(project_config=config, mode="ephemeral")
+
+
+def _failure(table: str, rows: int, result: Any) -> Failure:
+    config = result.expectation_config
+    kwargs = dict(config.kwargs)
+    outcome: dict[str, Any] = dict(result.result or {})
+    why = str((config.meta or {}).get("notes", ""))
+    column = kwargs.get("column")
+    if column is None and "column_A" in kwargs:
+        column = f"{kwargs['column_A']}, {kwargs['column_B']}"
+    if column is None and "column_list" in kwargs:
+        column = ", ".join(kwargs["column_list"])
+    exception = (result.exception_info or {}).get("exception_message") if result.exception_info else None
+    if exception:
+        return Failure(table, config.type, column, rows, rows, why, f"could not be evaluated: {exception}")
+    if "unexpected_count" in outcome and outcome["unexpected_count"] is not None:
+        bad = int(outcome["unexpected_count"])
+        return Failure(table, config.type, column, bad, int(outcome.get("element_count") or rows), why)
+    observed = outcome.get("observed_value")
+    if config.type == "expect_table_row_count_to_equal":
+        expected = int(kwargs["value"])
+        return Failure(
+            table, config.type, None, abs(int(observed or 0) - expected), rows, why,
+            f"the files hold {observed} rows, expected {expected}",
+        )
+    if config.type == "expect_table_columns_to_match_set":
+        details = outcome.get("details", {}).get("mismatched", {})
+        return Failure(table, config.type, None, rows, rows, why, f"columns differ: {details or observed}")
+    return Failure(table, config.type, column, rows, rows, why, f"observed {observed}")
+
+
+def run_suites(stage: str, day: date, batches: list[TableBatch], docs_root: str) -> ValidationReport:
+    """Validate every batch against its suite; build the day's Data Docs whatever the outcome."""
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    run_time = datetime.now().astimezone()
+    run_name = f"{stage}-{day.isoformat()}"
+    failures: list[Failure] = []
+    expectations = 0
+    rows = {batch.suite: len(batch.frame) for batch in batches}
+    with _local_site(docs_root) as site:
+        context = _context(site)
+        source = context.data_sources.add_pandas(f"{stage}_frames")
+        for batch in batches:
+            document = load_suite(batch.suite)
+            missing = parameters_of(document) - set(batch.parameters)
+            if missing:
+                raise ValueError(f"suite {batch.suite} needs parameters {sorted(missing)}")
+            suite = context.suites.add(
+                gx.ExpectationSuite(
+                    name=batch.suite,
+                    expectations=[dict(expectation) for expectation in document["expectations"]],
+                    meta=dict(document.get("meta", {})),
+                )
+            )
+            definition = context.validation_definitions.add(
+                gx.ValidationDefinition(
+                    name=batch.suite,
+                    data=source.add_dataframe_asset(batch.suite).add_batch_definition_whole_dataframe(day.isoformat()),
+                    suite=suite,
+                )
+            )
+            checkpoint = context.checkpoints.add(
+                gx.Checkpoint(
+                    name=f"{stage}-{batch.suite}",
+                    validation_definitions=[definition],
+                    actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[SITE])],
+                    result_format=RESULT_FORMAT,
+                )
+            )
+            outcome = checkpoint.run(
+                batch_parameters={"dataframe": batch.frame},
+                expectation_parameters=dict(batch.parameters),
+                run_id=RunIdentifier(run_name=run_name, run_time=run_time),
+            )
+            for suite_result in outcome.run_results.values():
+                for result in suite_result.results:
+                    expectations += 1
+                    if not result.success:
+                        failures.append(_failure(batch.suite, rows[batch.suite], result))
+        docs = join(docs_root, "index.html")
+        report = ValidationReport(
+            stage=stage,
+            day=day,
+            rows=rows,
+            failures=tuple(failures),
+            docs=docs,
+            expectations=expectations,
+            extra={"run_name": run_name, "run_time": run_time.isoformat()},
+        )
+        with open(os.path.join(site, SUMMARY_FILE.format(stage=stage)), "w", encoding="utf-8") as summary:
+            summary.write(report.to_json())
+    log.info(report.message())
+    return report
