@@ -16,7 +16,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from schemas import TOPICS
-from tracelake.lake import Lake, filesystem
+from tracelake.lake import Lake, filesystem, is_hidden
 from tracelake.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def _day_files(fs: pafs.FileSystem, table_root: str) -> dict[date, list[str]]:
             item.path
             for item in fs.get_file_info(pafs.FileSelector(entry.path))
             if item.type == pafs.FileType.File and item.base_name.endswith(".parquet")
-            and not item.base_name.startswith((".", "_"))
+            and not is_hidden(item.base_name)
         ]
         found[day] = files
     return found

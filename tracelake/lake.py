@@ -76,6 +76,29 @@ def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
     return pafs.LocalFileSystem(), uri
 
 
+PARTITION_PREFIX = "date="
+
+
+def partition_day(directory_name: str) -> date | None:
+    """The day of a `date=YYYY-MM-DD` directory name; None for anything else."""
+    if not directory_name.startswith(PARTITION_PREFIX):
+        return None
+    try:
+        return date.fromisoformat(directory_name[len(PARTITION_PREFIX):])
+    except ValueError:
+        return None
+
+
+def is_hidden(name: str) -> bool:
+    """Files still being written and bookkeeping files start with `.` or `_`: readers skip them."""
+    return name.startswith((".", "_"))
+
+
+def is_part_file(name: str) -> bool:
+    """A finished Parquet file of a table."""
+    return not is_hidden(name) and name.endswith(".parquet")
+
+
 def in_progress_name(final: str) -> str:
     """A hidden sibling name (leading dot) that Spark, DuckDB and pyarrow datasets all skip."""
     head, _, name = final.rpartition("/")
@@ -86,4 +109,12 @@ def write_atomically(table: pa.Table, fs: pafs.FileSystem, final: str) -> None:
     """Write a Parquet file under a hidden name, then rename it: readers never see half a file."""
     temporary = in_progress_name(final)
     pq.write_table(table, temporary, filesystem=fs)
+    fs.move(temporary, final)
+
+
+def write_bytes_atomically(data: bytes, fs: pafs.FileSystem, final: str) -> None:
+    """Write any file under a hidden name, then rename it: readers never see half a page or CSV."""
+    temporary = in_progress_name(final)
+    with fs.open_output_stream(temporary) as stream:
+        stream.write(data)
     fs.move(temporary, final)

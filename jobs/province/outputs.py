@@ -10,18 +10,14 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from tracelake.lake import filesystem, in_progress_name, join
+from tracelake.lake import filesystem, join, write_bytes_atomically
 
 
 def write_text(directory: str, name: str, text: str) -> str:
     """Write `text` (UTF-8) as `directory/name` in the lake; returns the file's location."""
     fs, path = filesystem(directory)
     fs.create_dir(path, recursive=True)
-    final = join(path, name)
-    temporary = in_progress_name(final)
-    with fs.open_output_stream(temporary) as stream:
-        stream.write(text.encode("utf-8"))
-    fs.move(temporary, final)
+    write_bytes_atomically(text.encode("utf-8"), fs, join(path, name))
     return join(directory, name)
 
 

@@ -25,12 +25,11 @@ import pyarrow.fs as pafs
 
 from schemas.lake import CASES, CONTACTS, RAW
 from tracelake.days import local_midnight
-from tracelake.lake import Lake, filesystem
+from tracelake.lake import Lake, filesystem, is_part_file, partition_day
 from tracelake.rules import Rules
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-PARTITION_PREFIX = "date="
 
 
 class ProvinceInputError(RuntimeError):
@@ -47,20 +46,6 @@ def instant(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=us)
 
 
-def _partition_day(name: str) -> date | None:
-    if not name.startswith(PARTITION_PREFIX):
-        return None
-    try:
-        return date.fromisoformat(name[len(PARTITION_PREFIX):])
-    except ValueError:
-        return None
-
-
-def _visible(name: str) -> bool:
-    """Segments still being written, and bookkeeping files, start with `.` or `_`."""
-    return not name.startswith((".", "_")) and name.endswith(".parquet")
-
-
 def _children(fs: pafs.FileSystem, directory: str) -> list[pafs.FileInfo]:
     if fs.get_file_info(directory).type != pafs.FileType.Directory:
         return []
@@ -71,7 +56,7 @@ def _segments(fs: pafs.FileSystem, directory: str) -> list[str]:
     return sorted(
         info.path
         for info in _children(fs, directory)
-        if info.type == pafs.FileType.File and _visible(info.base_name)
+        if info.type == pafs.FileType.File and is_part_file(info.base_name)
     )
 
 
@@ -187,10 +172,10 @@ class ProvinceSources:
         fs, root = filesystem(self.lake.root)
         files: list[str] = []
         for partition in _children(fs, Lake(root).raw(topic)):
-            partition_day = _partition_day(partition.base_name)
-            if partition.type != pafs.FileType.Directory or partition_day is None:
+            day = partition_day(partition.base_name)
+            if partition.type != pafs.FileType.Directory or day is None:
                 continue
-            if (last is not None and partition_day > last) or (first is not None and partition_day < first):
+            if (last is not None and day > last) or (first is not None and day < first):
                 continue
             files.extend(_segments(fs, partition.path))
         schema = RAW[topic]

@@ -17,7 +17,7 @@ from jobs.analyst_db import register_lake_views
 from jobs.report.context import ReportContext
 from jobs.report.core import core_sections, day_title
 from jobs.report.section import ReportSection
-from tracelake.lake import Lake, filesystem, in_progress_name, join
+from tracelake.lake import Lake, filesystem, join, write_bytes_atomically
 from tracelake.rules import Rules
 
 log = logging.getLogger(__name__)
@@ -156,8 +156,5 @@ def build_report(
     fs, directory = filesystem(Lake(lake_root).report_day(day))
     fs.create_dir(directory, recursive=True)
     final = join(directory, REPORT_FILE)
-    temporary = in_progress_name(final)
-    with fs.open_output_stream(temporary) as stream:
-        stream.write(html.encode("utf-8"))
-    fs.move(temporary, final)
+    write_bytes_atomically(html.encode("utf-8"), fs, final)
     return Path(final)

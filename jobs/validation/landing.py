@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
-from tracelake.lake import Lake, filesystem
+from tracelake.lake import Lake, filesystem, is_hidden
 
 SEGMENT_NAME = re.compile(r"^(?P<topic>[^+]+)\+(?P<partition>\d+)\+(?P<first>\d+)\.parquet$")
 
@@ -65,7 +65,7 @@ def _visible_files(fs: pafs.FileSystem, directory: str) -> list[pafs.FileInfo]:
     return [
         entry
         for entry in fs.get_file_info(pafs.FileSelector(directory))
-        if entry.type == pafs.FileType.File and not entry.base_name.startswith((".", "_"))
+        if entry.type == pafs.FileType.File and not is_hidden(entry.base_name)
     ]
 
 

@@ -25,7 +25,7 @@ from jobs.validation.runner import TableBatch, run_suites
 from jobs.validation.suites import LANDING, LANDING_SEGMENTS, RAW_TABLES
 from schemas.lake import RAW
 from tracelake.days import day_bounds
-from tracelake.lake import Lake, filesystem
+from tracelake.lake import Lake, filesystem, is_hidden
 from tracelake.rules import Rules
 from tracelake.settings import Settings
 
@@ -38,7 +38,7 @@ def footer_rows(lake: Lake, topic: str, day: date) -> int:
     return sum(
         pq.read_metadata(entry.path, filesystem=fs).num_rows
         for entry in fs.get_file_info(pafs.FileSelector(directory))
-        if entry.type == pafs.FileType.File and not entry.base_name.startswith((".", "_"))
+        if entry.type == pafs.FileType.File and not is_hidden(entry.base_name)
     )
 
 

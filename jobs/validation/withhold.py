@@ -11,7 +11,7 @@ from datetime import date
 
 import pyarrow.fs as pafs
 
-from tracelake.lake import EXPORTS, filesystem, join
+from tracelake.lake import EXPORTS, filesystem, is_hidden, join
 
 
 def withheld_name(directory: str) -> str:
@@ -27,7 +27,7 @@ def withhold_export(lake_root: str, day: date) -> list[str]:
         return []
     withheld: list[str] = []
     for table in fs.get_file_info(pafs.FileSelector(exports)):
-        if table.type != pafs.FileType.Directory or table.base_name.startswith((".", "_")):
+        if table.type != pafs.FileType.Directory or is_hidden(table.base_name):
             continue
         directory = join(table.path, f"date={day.isoformat()}")
         if fs.get_file_info(directory).type != pafs.FileType.Directory:

@@ -255,6 +255,7 @@ def _summary(result: object) -> None:
     console.print(table)
     tiers = ", ".join(f"[bold]{tier}[/] {count:,}" for tier, count in sorted(result.tiers.items()))
     console.print(f"Cases and contacts: {tiers}")
+    console.print("Stages: " + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.timings.items()))
     for line in result.headlines:
         console.print(line)
     for problem in result.validation_problems:

@@ -13,13 +13,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracelake.cli.console import console, stage_progress
 from tracelake.lake import Lake
 from tracelake.rules import Rules
 from tracelake.settings import Settings
 from tracelake.vault import resolve_key
+
+if TYPE_CHECKING:
+    from jobs.validation import ValidationReport
 
 
 @dataclass
@@ -34,6 +37,11 @@ class PipelineResult:
     outputs: dict[str, str] = field(default_factory=dict)
     headlines: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+
+    def judge(self, validation: ValidationReport) -> None:
+        """A failed suite is reported with the day's summary; `--strict` raised before we get here."""
+        if not validation.success:
+            self.validation_problems.append(validation.message())
 
 
 @contextmanager
@@ -63,7 +71,7 @@ def run_pipeline(events: Path, settings: Settings, day: date, rules: Rules, *, s
     """Publish, land, validate, trace and export day D; returns what happened, stage by stage."""
     from jobs.exports import export_day as export_traced_day
     from jobs.trace import trace_day
-    from jobs.validation import ValidationFailed, validate_outputs, validate_raw
+    from jobs.validation import validate_outputs, validate_raw
     from streams.lander import land
     from streams.publisher import publish_events
 
@@ -80,12 +88,7 @@ def run_pipeline(events: Path, settings: Settings, day: date, rules: Rules, *, s
         result.quarantined = dict(counts.quarantined)
 
     with _timed(result, "validate raw"):
-        try:
-            validate_raw(settings.lake, day, settings, rules)
-        except ValidationFailed as failure:
-            if strict:
-                raise
-            result.validation_problems.append(str(failure))
+        result.judge(validate_raw(settings.lake, day, settings, rules, raise_on_failure=strict))
 
     with _timed(result, "trace"), console.status("Tracing F0 → F1 → F2 with Spark…"):
         traced = trace_day(settings.lake, day, rules, vault=settings.vault_location, spark_master=settings.spark_master)
@@ -93,12 +96,7 @@ def run_pipeline(events: Path, settings: Settings, day: date, rules: Rules, *, s
     result.outputs["exposures"] = lake.export_day("exposures", day)
 
     with _timed(result, "validate outputs"):
-        try:
-            validate_outputs(settings.lake, day, settings, rules)
-        except ValidationFailed as failure:
-            if strict:
-                raise
-            result.validation_problems.append(str(failure))
+        result.judge(validate_outputs(settings.lake, day, settings, rules, raise_on_failure=strict))
     result.outputs["validation"] = lake.validation_day(day)
 
     with _timed(result, "export"), console.status("Writing worklists, the analysts' DuckDB and the report…"):
