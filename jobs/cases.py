@@ -4,17 +4,16 @@ The latest `confirmed`/`discarded` report decides, whatever order reports
 arrived in; a tie on reported_at goes to `confirmed`, then to the later Kafka
 position. Isolation is the earliest `isolated_at` of any `isolated` report.
 Window starts are local midnights of arbitrary dates, taken from
-`jobs.params.midnights` so both engines agree to the microsecond.
+`jobs.params.midnights` so both engines agree to the microsecond: the candidate
+dates of every confirmed report (a handful) go to the driver and come back as
+a small table to join.
 """
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from jobs.engine import CONFIRMED, DISCARDED, ISOLATED
 from jobs.params import TraceParams, midnights
-
-CONFIRMED = "confirmed"
-DISCARDED = "discarded"
-ISOLATED = "isolated"
 
 
 def case_rows(spark: SparkSession, reports: DataFrame, params: TraceParams) -> DataFrame:
@@ -44,14 +43,15 @@ def case_rows(spark: SparkSession, reports: DataFrame, params: TraceParams) -> D
         .agg(F.min("isolated_us").alias("isolated_at_us"))
     )
     people = reports.select("person").distinct()
-    statuses = people.join(verdicts, "person", "left").join(isolations, "person", "left").persist()
-    start_days = [row.window_start_day for row in statuses.select("window_start_day").distinct().collect()]
+    statuses = people.join(verdicts, "person", "left").join(isolations, "person", "left")
+    candidate_days = reports.filter(F.col("kind") == CONFIRMED).select(window_start_day.alias("day")).distinct()
+    start_days = [row.day for row in candidate_days.collect()]
     starts = spark.createDataFrame(
         midnights([day for day in start_days if day is not None], params.zone).to_pylist(),
         "day date, midnight_us long",
     )
     confirmed = F.col("verdict") == CONFIRMED
-    cases = (
+    return (
         statuses.join(F.broadcast(starts), statuses.window_start_day == starts.day, "left")
         .select(
             "person",
@@ -62,5 +62,3 @@ def case_rows(spark: SparkSession, reports: DataFrame, params: TraceParams) -> D
         )
         .localCheckpoint()
     )
-    statuses.unpersist()
-    return cases

@@ -17,6 +17,9 @@ import pyarrow.compute as pc
 from jobs.inputs import InputPlan
 from jobs.params import TraceParams
 
+CONFIRMED, DISCARDED, ISOLATED = "confirmed", "discarded", "isolated"
+"""Case statuses: the report kinds of the contract; `isolated` means isolation reports only."""
+
 _US = pa.int64()
 _NAMES = pa.list_(pa.string())
 
@@ -96,5 +99,5 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 def tier_counts(cases: pa.Table, exposed: pa.Table, max_depth: int) -> dict[int, int]:
     """Persons per depth, F0 counted from the cases (empty windows included)."""
     counts = Counter(exposed.column("depth").to_pylist())
-    counts[0] = pc.sum(pc.equal(cases.column("status"), "confirmed")).as_py() or 0
+    counts[0] = pc.sum(pc.equal(cases.column("status"), CONFIRMED)).as_py() or 0
     return {depth: counts.get(depth, 0) for depth in range(max_depth + 1)}

@@ -61,13 +61,15 @@ def _resent(raw: DataFrame, topic: str) -> tuple[DataFrame, int]:
     return resent, copies - ids
 
 
-def _first_copies(raw: DataFrame, resent: DataFrame, broadcast: bool) -> DataFrame:
+def _first_copies(raw: DataFrame, resent: DataFrame, duplicates: int) -> DataFrame:
     """Every row whose event_id was seen once, and the first copy of the others."""
+    if duplicates == 0:
+        return raw
     first = F.col("_first").isNull() | (
         (F.col("kafka_partition") == F.col("_first.kafka_partition"))
         & (F.col("kafka_offset") == F.col("_first.kafka_offset"))
     )
-    others = F.broadcast(resent) if broadcast else resent
+    others = F.broadcast(resent) if duplicates <= BROADCAST_RESENDS else resent
     return raw.join(others, "event_id", "left").filter(first).drop("_first")
 
 
@@ -75,11 +77,11 @@ def _counted(
     topic: str, files: Sequence[str], raw: DataFrame, kept: "_Keep"
 ) -> tuple[DataFrame, TopicCounts]:
     """Deduplicate, filter and cache one topic, counting along the way."""
-    resent, duplicates = _resent(raw, topic)
+    resent, duplicates = _resent(raw, topic) if files else (raw, 0)
     read = Observation(f"{topic}_read")
     in_range = Observation(f"{topic}_in_range")
     rows = F.count(F.lit(1)).alias("rows")
-    deduplicated = _first_copies(raw.observe(read, rows), resent, duplicates <= BROADCAST_RESENDS)
+    deduplicated = _first_copies(raw.observe(read, rows), resent, duplicates)
     filtered = kept.filter(deduplicated).observe(in_range, rows)
     cached = kept.narrow(filtered).localCheckpoint()
     return cached, TopicCounts(

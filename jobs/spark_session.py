@@ -4,6 +4,8 @@ Session start costs seconds; the trace job, tests and the benchmark reuse the
 active session and report its start apart from the job's own stages.
 """
 
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -42,7 +44,11 @@ def spark_session(master: str | None = None, *, submitted: bool = False) -> tupl
     started = time.perf_counter()
     builder = SparkSession.builder.appName("tracelake-trace")
     if not submitted:
-        builder = builder.master(master or DEFAULT_MASTER)
+        chosen = master or DEFAULT_MASTER
+        if chosen.startswith("local"):
+            # Local Python workers must be this interpreter (the project's venv), not whatever `python3` is on PATH.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        builder = builder.master(chosen)
         for key, value in LOCAL_CONF.items():
             builder = builder.config(key, value)
     session = builder.getOrCreate()

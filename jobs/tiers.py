@@ -2,11 +2,11 @@
 
 Each round judges exposures with the previous tier as sources and everyone
 already tiered (F0 included, empty window or not) excluded as a target, so a
-person keeps only the highest tier. A round's exposures and people are cached:
-the next round, the contact graph and the per-person rows all read them.
-They are checkpointed, not merely cached: each round refers to the previous
-ones several times, and without cutting the lineage the query plans (and
-Spark's planning time) grow exponentially with the depth.
+person keeps only the highest tier. A round's exposures and people are
+checkpointed, not merely cached: the next round, the contact graph and the
+per-person rows all read them, each round refers to the previous ones several
+times, and without cutting the lineage the query plans (and Spark's planning
+time) grow exponentially with the depth.
 """
 
 from dataclasses import dataclass
@@ -15,7 +15,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from jobs.ble_exposure import ble_exposures
-from jobs.cases import CONFIRMED
+from jobs.engine import CONFIRMED
 from jobs.inputs_spark import SparkInputs
 from jobs.params import TraceParams
 from jobs.venue_exposure import venue_exposures

@@ -37,7 +37,7 @@ def _assert_engines_agree(builder: LakeBuilder) -> Traced:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed", [1, 2])
 def test_engines_agree_on_a_random_province(tmp_path: Path, seed: int, spark: object) -> None:
     builder = LakeBuilder(tmp_path / "lake", tmp_path / "vault")
     build_province(builder, seed)
