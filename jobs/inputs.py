@@ -12,9 +12,8 @@ from datetime import date, timedelta
 
 import pyarrow.fs as pafs
 
-from tracelake.lake import Lake, filesystem
+from tracelake.lake import Lake, children, filesystem, is_part_file, partition_day
 
-PARTITION_PREFIX = "date="
 TRACED_TOPICS: tuple[str, ...] = ("checkins", "proximity", "case_reports")
 
 
@@ -45,27 +44,8 @@ def partition_range(topic: str, day: date, lookback_days: int) -> tuple[date | N
     return None, last
 
 
-def _partition_day(name: str) -> date | None:
-    if not name.startswith(PARTITION_PREFIX):
-        return None
-    try:
-        return date.fromisoformat(name[len(PARTITION_PREFIX):])
-    except ValueError:
-        return None
-
-
-def _visible(name: str) -> bool:
-    return not name.startswith((".", "_")) and name.endswith(".parquet")
-
-
 def _base_name(path: str) -> str:
     return path.rstrip("/").rpartition("/")[2]
-
-
-def _children(fs: pafs.FileSystem, directory: str) -> list[pafs.FileInfo]:
-    if fs.get_file_info(directory).type != pafs.FileType.Directory:
-        return []
-    return list(fs.get_file_info(pafs.FileSelector(directory, recursive=False)))
 
 
 def plan_inputs(lake: Lake, day: date, lookback_days: int) -> InputPlan:
@@ -77,14 +57,14 @@ def plan_inputs(lake: Lake, day: date, lookback_days: int) -> InputPlan:
     for topic in TRACED_TOPICS:
         first, last = partition_range(topic, day, lookback_days)
         found: list[str] = []
-        for partition in _children(fs, Lake(root).raw(topic)):
-            partition_day = _partition_day(_base_name(partition.path))
-            if partition.type != pafs.FileType.Directory or partition_day is None:
+        for partition in children(fs, Lake(root).raw(topic)):
+            landed_day = partition_day(_base_name(partition.path))
+            if partition.type != pafs.FileType.Directory or landed_day is None:
                 continue
-            if partition_day > last or (first is not None and partition_day < first):
+            if landed_day > last or (first is not None and landed_day < first):
                 continue
-            for segment in _children(fs, partition.path):
-                if segment.type == pafs.FileType.File and _visible(_base_name(segment.path)):
+            for segment in children(fs, partition.path):
+                if segment.type == pafs.FileType.File and is_part_file(_base_name(segment.path)):
                     found.append(uri_prefix + segment.path)
                     total_bytes += segment.size or 0
         files[topic] = tuple(sorted(found))

@@ -99,6 +99,13 @@ def is_part_file(name: str) -> bool:
     return not is_hidden(name) and name.endswith(".parquet")
 
 
+def children(fs: pafs.FileSystem, directory: str) -> list[pafs.FileInfo]:
+    """The entries directly inside `directory`; none when it does not exist (a table not landed yet)."""
+    if fs.get_file_info(directory).type != pafs.FileType.Directory:
+        return []
+    return list(fs.get_file_info(pafs.FileSelector(directory, recursive=False)))
+
+
 def in_progress_name(final: str) -> str:
     """A hidden sibling name (leading dot) that Spark, DuckDB and pyarrow datasets all skip."""
     head, _, name = final.rpartition("/")

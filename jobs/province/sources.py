@@ -25,7 +25,7 @@ import pyarrow.fs as pafs
 
 from schemas.lake import CASES, CONTACTS, RAW
 from tracelake.days import local_midnight
-from tracelake.lake import Lake, filesystem, is_part_file, partition_day
+from tracelake.lake import Lake, children, filesystem, is_part_file, partition_day
 from tracelake.rules import Rules
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -46,16 +46,10 @@ def instant(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=us)
 
 
-def _children(fs: pafs.FileSystem, directory: str) -> list[pafs.FileInfo]:
-    if fs.get_file_info(directory).type != pafs.FileType.Directory:
-        return []
-    return list(fs.get_file_info(pafs.FileSelector(directory, recursive=False)))
-
-
 def _segments(fs: pafs.FileSystem, directory: str) -> list[str]:
     return sorted(
         info.path
-        for info in _children(fs, directory)
+        for info in children(fs, directory)
         if info.type == pafs.FileType.File and is_part_file(info.base_name)
     )
 
@@ -171,7 +165,7 @@ class ProvinceSources:
         """
         fs, root = filesystem(self.lake.root)
         files: list[str] = []
-        for partition in _children(fs, Lake(root).raw(topic)):
+        for partition in children(fs, Lake(root).raw(topic)):
             day = partition_day(partition.base_name)
             if partition.type != pafs.FileType.Directory or day is None:
                 continue
