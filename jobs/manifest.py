@@ -8,7 +8,6 @@ root so a lake can move.
 import json
 from collections.abc import Mapping
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -16,9 +15,8 @@ import pyarrow as pa
 from jobs.engine import TopicCounts
 from jobs.inputs import InputPlan
 from jobs.params import TraceParams
+from tracelake.days import from_epoch_micros
 from tracelake.rules import Rules
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _relative(lake_root: str, path: str) -> str:
@@ -27,7 +25,7 @@ def _relative(lake_root: str, path: str) -> str:
 
 
 def _local_instant(micros: int, params: TraceParams) -> str:
-    return (_EPOCH + timedelta(microseconds=micros)).astimezone(params.zone).isoformat()
+    return from_epoch_micros(micros).astimezone(params.zone).isoformat()
 
 
 def manifest(

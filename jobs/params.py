@@ -8,16 +8,15 @@ one source of truth for where a local day starts, even across DST changes.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
+from tracelake.days import duration_micros as duration_us
+from tracelake.days import epoch_micros as micros
 from tracelake.days import local_midnight, lookback
 from tracelake.rules import Rules
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 MIDNIGHTS = pa.schema(
     [pa.field("day", pa.date32(), nullable=False), pa.field("midnight_us", pa.int64(), nullable=False)]
@@ -36,15 +35,6 @@ THRESHOLDS = pa.schema(
         pa.field("threshold_dbm", pa.int32(), nullable=False),
     ]
 )
-
-
-def micros(instant: datetime) -> int:
-    """UTC epoch microseconds of an aware instant, exactly."""
-    return (instant - _EPOCH) // _MICROSECOND
-
-
-def duration_us(span: timedelta) -> int:
-    return span // _MICROSECOND
 
 
 def midnights(days: Iterable[date], zone: ZoneInfo) -> pa.Table:

@@ -1,7 +1,24 @@
 """Local days: the rules' timezone decides where a day starts, even across DST changes."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_micros(instant: datetime) -> int:
+    """UTC epoch microseconds of an aware instant, exactly (no float on the way): the lake's time unit."""
+    return (instant - EPOCH) // MICROSECOND
+
+
+def from_epoch_micros(micros: int) -> datetime:
+    """The aware UTC instant of epoch microseconds."""
+    return EPOCH + timedelta(microseconds=micros)
+
+
+def duration_micros(span: timedelta) -> int:
+    return span // MICROSECOND
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:

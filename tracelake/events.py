@@ -8,15 +8,14 @@ a `Rejected` reason. It never raises, whatever the bytes.
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 import orjson
 
+from tracelake.days import epoch_micros
 from tracelake.identity import normalize_person_id
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROS = timedelta(microseconds=1)
 _DAY_US = 86_400_000_000
 _MIN_MS = -62_135_596_800_000  # 0001-01-01
 _MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999
@@ -111,7 +110,7 @@ def _instant(value: Any, name: str, landed_at_us: int) -> int:
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             raise _Malformed(f"timestamp without offset in {name}")
         try:
-            micros = (parsed - _EPOCH) // _MICROS
+            micros = epoch_micros(parsed)
         except OverflowError:
             raise _Malformed(f"unparseable timestamp in {name}") from None
     else:

@@ -13,7 +13,8 @@ from datetime import date
 from typing import Any
 
 from jobs.province.outputs import percent, share, write_csv, write_text
-from jobs.province.sources import ProvinceSources, instant, opened
+from jobs.province.sources import ProvinceSources, opened
+from tracelake.days import from_epoch_micros as instant
 from tracelake.rules import Rules
 
 TABLE = "compliance"

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from jobs.province.outputs import write_csv, write_text
-from jobs.province.sources import ProvinceSources, instant, opened
+from jobs.province.sources import ProvinceSources, opened
 from schemas import schema_dir
+from tracelake.days import from_epoch_micros as instant
 from tracelake.rules import Rules
 
 DEFAULT_VISITOR_FLOOR = 5

@@ -14,7 +14,7 @@ reads them.
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
@@ -24,26 +24,14 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from schemas.lake import CASES, CONTACTS, RAW
-from tracelake.days import local_midnight
+from tracelake.days import duration_micros, local_midnight
+from tracelake.days import epoch_micros as micros
 from tracelake.lake import Lake, children, filesystem, is_part_file, partition_day
 from tracelake.rules import Rules
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 class ProvinceInputError(RuntimeError):
     """A table the province outputs cannot do without is missing from the lake."""
-
-
-def micros(instant: datetime) -> int:
-    """UTC epoch microseconds of an aware instant, exactly."""
-    return (instant - _EPOCH) // _MICROSECOND
-
-
-def instant(us: int) -> datetime:
-    """The aware UTC instant of epoch microseconds (no float on the way)."""
-    return _EPOCH + timedelta(microseconds=us)
 
 
 def _segments(fs: pafs.FileSystem, directory: str) -> list[str]:
@@ -82,8 +70,8 @@ class RunBounds:
             day_start_us=micros(local_midnight(day, rules.zone)),
             day_end_us=micros(local_midnight(day + timedelta(days=1), rules.zone)),
             lookback_start_us=micros(local_midnight(day - timedelta(days=rules.lookback_days), rules.zone)),
-            default_stay_us=rules.default_stay // _MICROSECOND,
-            linger_us=rules.linger // _MICROSECOND,
+            default_stay_us=duration_micros(rules.default_stay),
+            linger_us=duration_micros(rules.linger),
         )
 
 
