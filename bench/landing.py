@@ -25,9 +25,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 from kafka import ConsumerRebalanceListener, KafkaConsumer
 
 from streams.broker import EmbeddedBroker
+from streams.gc_tuning import tune_for_streaming
 from streams.kafka_config import consumer_settings
 from streams.publisher import publish_events
 
@@ -89,7 +91,8 @@ class _Joined(ConsumerRebalanceListener):
 
 
 def bare_consume(bootstrap: str, events: int) -> dict[str, float]:
-    """The baseline: read every record and touch its value, nothing else."""
+    """The baseline: read every record and touch its value, nothing else (with the lander's GC settings)."""
+    tune_for_streaming()
     cpu_started = time.process_time()
     consumer = KafkaConsumer(**consumer_settings(bootstrap, "bench-bare"))
     joined = _Joined()
@@ -107,6 +110,25 @@ def bare_consume(bootstrap: str, events: int) -> dict[str, float]:
     consumer.close()
     assert joined.at is not None
     return {"seconds": finished - joined.at, "joining_s": joined.at - started, "records": seen, "cpu_s": cpu}
+
+
+class _BrokerCpu:
+    """CPU seconds the broker process spent between laps: serving reads is part of every rate."""
+
+    def __init__(self, broker: EmbeddedBroker) -> None:
+        self._process = psutil.Process(broker.pid) if broker.pid else None
+        self._last = self._total()
+
+    def _total(self) -> float:
+        if self._process is None:
+            return float("nan")
+        times = self._process.cpu_times()
+        return times.user + times.system
+
+    def lap(self) -> float:
+        total = self._total()
+        spent, self._last = total - self._last, total
+        return spent
 
 
 def _tree_rss(root: int) -> int:
@@ -213,17 +235,22 @@ def main() -> None:
             publish_s = time.monotonic() - started
             print(f"publish (kafka-python, idempotent, acks=all): {sent / publish_s:,.0f} events/s")
 
+            broker_cpu = _BrokerCpu(broker)
             bare = bare_consume(broker.bootstrap, sent)
+            bare["broker_cpu_s"] = broker_cpu.lap()
             bare_rate = sent / bare["seconds"]
             print(
                 f"bare consume loop: {bare_rate:,.0f} events/s (group join {bare['joining_s']:.1f} s); "
-                f"CPU {bare['cpu_s'] / sent * 1e6:.1f} µs/event"
+                f"CPU {bare['cpu_s'] / sent * 1e6:.1f} µs/event, "
+                f"broker {bare['broker_cpu_s'] / sent * 1e6:.1f} µs/event"
             )
 
             runs = sorted({1, args.members})
             rates = {}
             for members in runs:
+                broker_cpu.lap()
                 landed = run_lander(broker.bootstrap, members)
+                landed["broker_cpu_s"] = broker_cpu.lap()
                 total = landed["landed"] + landed["quarantined"]
                 if total != sent:
                     raise SystemExit(f"the lander accounted for {total} of {sent} events")
@@ -233,7 +260,8 @@ def main() -> None:
                     f"({landed['landed']:,} landed, {landed['quarantined']:,} quarantined, {landed['files']} files; "
                     f"group join {landed['joining_s']:.1f} s); peak RSS {landed['peak_process_rss'] / GIB:.2f} GiB "
                     f"per process, {landed['peak_tree_rss'] / GIB:.2f} GiB all processes; "
-                    f"CPU {landed['cpu_s'] / sent * 1e6:.1f} µs/event (with interpreter start); "
+                    f"CPU {landed['cpu_s'] / sent * 1e6:.1f} µs/event (with interpreter start), "
+                    f"broker {landed['broker_cpu_s'] / sent * 1e6:.1f} µs/event; "
                     f"ratio {rates[members] / bare_rate:.2f}"
                 )
     print(f"ratio landing/bare: {rates[args.members] / bare_rate:.2f}")

@@ -227,6 +227,11 @@ class EmbeddedBroker(Cluster):
             self._log = None
 
     @property
+    def pid(self) -> int | None:
+        """The broker process's id while it runs (for measuring it), else None."""
+        return self._process.pid if self.running and self._process is not None else None
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 

@@ -1,19 +1,17 @@
 """Judged records to Arrow tables, column by column: the lake's raw and quarantine layouts.
 
-Building each column with one list comprehension and one `pa.array` call per
-chunk costs a few hundred nanoseconds a record; going row by row through
-`Table.from_pylist` costs several microseconds. Person ids become pseudonyms
-here, and the ids are collected for the segment's vault file on the way.
+The accepted records arrive as Arrow columns with their people's pseudonyms
+(streams.verdicts); the raw table keeps the pseudonyms, and the pairs of
+pseudonym and normalized id go to the segment's vault file.
 """
 
-from collections.abc import Callable, Sequence
-from operator import itemgetter
-from typing import Any, NamedTuple
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from schemas.lake import KAFKA_FIELDS, QUARANTINE, RAW
+from schemas.lake import KAFKA_FIELDS, QUARANTINE, RAW, VAULT
 from tracelake.events import PERSON_FIELDS
 
 KAFKA_COLUMNS = frozenset(field.name for field in KAFKA_FIELDS)
@@ -43,66 +41,40 @@ class RejectedRow(NamedTuple):
 
 
 class RawColumns:
-    """Turns one topic's accepted records into `schemas.lake.RAW[topic]` tables."""
+    """Turns one topic's accepted records (streams.verdicts.RECORDS) into `schemas.lake.RAW[topic]` tables."""
 
-    MEMO_CAP = 1_000_000
-
-    def __init__(self, topic: str, pseudonym: Callable[[str], str]) -> None:
+    def __init__(self, topic: str) -> None:
         self.topic = topic
         self.schema: pa.Schema = RAW[topic]
-        self._pseudonym = pseudonym
-        self._pseudonym_columns = {pseudonym_column(field): field for field in PERSON_FIELDS[topic]}
-        self._memo: dict[str, str] = {}
-
-    def _pseudonyms(self, ids: list[str], person_ids: set[str]) -> list[str]:
-        """Pseudonyms of `ids` in order: each distinct id is hashed once, lookups run at C speed."""
-        memo = self._memo
-        distinct = set(ids)
-        person_ids.update(distinct)
-        missing = distinct.difference(memo)
-        if missing:
-            if len(memo) + len(missing) > self.MEMO_CAP:
-                memo.clear()
-                missing = distinct
-            pseudonym = self._pseudonym
-            memo.update((person_id, pseudonym(person_id)) for person_id in missing)
-        return list(map(memo.__getitem__, ids))
-
-    def identities(self, person_ids: set[str]) -> dict[str, str]:
-        """The vault pairs (pseudonym → normalized id) of a segment's people, built once per segment."""
-        memo_get = self._memo.get
-        pseudonym = self._pseudonym
-        return {memo_get(person_id) or pseudonym(person_id): person_id for person_id in person_ids}
+        self._people = [(pseudonym_column(field), field) for field in PERSON_FIELDS[topic]]
 
     def table(
-        self,
-        partition: int,
-        records: Sequence[dict[str, Any]],
-        offsets: Sequence[int],
-        timestamps_ms: Sequence[int],
-        person_ids: set[str],
+        self, partition: int, records: pa.Table, offsets: Sequence[int], timestamps_ms: Sequence[int]
     ) -> pa.Table:
-        """The raw table of judged `records` (parallel to their offsets and Kafka timestamps).
-
-        Adds the normalized person ids it pseudonymizes to `person_ids`, for the vault.
-        """
-        columns: dict[str, pa.Array] = {}
-        for field in self.schema:
-            name = field.name
-            if name in KAFKA_COLUMNS:
-                continue
-            person_field = self._pseudonym_columns.get(name)
-            if person_field is None:
-                values = list(map(itemgetter(name), records))
-            else:
-                values = self._pseudonyms(list(map(itemgetter(person_field), records)), person_ids)
-            columns[name] = pa.array(values, type=field.type)
-        count = len(records)
+        """The raw table of `records`, parallel to their Kafka offsets and timestamps."""
+        count = records.num_rows
+        columns = {name: records.column(name) for name in self.schema.names if name not in KAFKA_COLUMNS}
         columns["kafka_topic"] = pa.repeat(pa.scalar(self.topic, pa.string()), count)
         columns["kafka_partition"] = pa.repeat(pa.scalar(partition, pa.int32()), count)
         columns["kafka_offset"] = pa.array(offsets, type=pa.int64())
         columns["kafka_timestamp"] = _kafka_times(timestamps_ms)
         return pa.Table.from_pydict(columns, schema=self.schema)
+
+    def identities(self, records: pa.Table) -> pa.Table:
+        """The distinct vault pairs (pseudonym, normalized id) of `records`' people."""
+        pairs = [
+            pa.table({"pseudonym": records.column(pseudonym), "person_id": records.column(person)}, schema=VAULT)
+            for pseudonym, person in self._people
+        ]
+        return distinct_pairs(pairs)
+
+
+def distinct_pairs(pairs: Sequence[pa.Table]) -> pa.Table:
+    """The distinct rows of vault-pair tables."""
+    if not pairs:
+        return VAULT.empty_table()
+    table = pa.concat_tables(pairs)
+    return table.group_by(["pseudonym", "person_id"], use_threads=False).aggregate([]).select(VAULT.names)
 
 
 def quarantine_table(topic: str, partition: int, rows: Sequence[RejectedRow]) -> pa.Table:

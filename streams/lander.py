@@ -32,8 +32,10 @@ from kafka.structs import MemberState
 from schemas import TOPICS
 from streams.columns import RawColumns
 from streams.counts import LandingCounts, Progress
+from streams.gc_tuning import tune_for_streaming
 from streams.kafka_config import consumer_settings
 from streams.landing_files import LakeSink, SegmentSink
+from streams.people import People
 from streams.rebalance import HandOver, PartitionOwner, Written, next_offset
 from streams.segments import ClosedSegment, PartitionBuffer, SegmentLimits
 from streams.signals import Flag, stop_on_signals
@@ -84,8 +86,8 @@ class Lander(PartitionOwner):
         self._settings = settings
         self._limits = limits or SegmentLimits()
         self._sink = sink or LakeSink(settings.lake, settings.vault_location, settings.timezone)
-        pseudonymizer = Pseudonymizer(key)
-        self._columns = {topic: RawColumns(topic, pseudonymizer.pseudonym) for topic in TOPICS}
+        self._people = People(Pseudonymizer(key).pseudonym)
+        self._columns = {topic: RawColumns(topic) for topic in TOPICS}
         self._buffers: dict[TopicPartition, PartitionBuffer] = {}
         self._fresh: set[TopicPartition] = set()
         self._positions: dict[TopicPartition, int] = {}
@@ -106,7 +108,9 @@ class Lander(PartitionOwner):
             self.counts.joining_s = self._joined - self._started
         for tp in partitions:
             if tp.topic in self._columns and tp not in self._buffers:
-                self._buffers[tp] = PartitionBuffer(tp.topic, tp.partition, self._columns[tp.topic], self._limits)
+                self._buffers[tp] = PartitionBuffer(
+                    tp.topic, tp.partition, self._columns[tp.topic], self._people, self._limits
+                )
                 self._fresh.add(tp)
         log.info("landing %s", _describe(self._buffers))
 
@@ -214,6 +218,7 @@ class Lander(PartitionOwner):
         stop = stop_event or threading.Event()
         self._progress = progress
         self._idle_flag = idle_flag
+        tune_for_streaming()
         self._started = time.monotonic()
         consumer = self._connect(stop, patient=not until_idle)
         if consumer is None:

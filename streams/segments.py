@@ -7,20 +7,22 @@ first offset (Confluent's S3 sink idea): whoever lands the range again
 writes the same names, and the lander removes what an uncommitted earlier
 attempt left beyond them.
 
-`Segment.take` is the lander's hot loop: one `judge` call and two list
-appends per record, everything else hoisted out of it.
+`Segment.take` is the lander's hot loop: it only checks the limits and keeps
+the records; every few thousand records are judged at once
+(streams.verdicts) into an Arrow chunk.
 """
 
 import time
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from operator import attrgetter
 
 import pyarrow as pa
 from kafka.consumer.fetcher import ConsumerRecord
 
-from streams.columns import RawColumns, RejectedRow, quarantine_table
-from tracelake.events import Accepted, judge
+from streams.columns import RawColumns, RejectedRow, distinct_pairs, quarantine_table
+from streams.people import People
+from streams.verdicts import judge_chunk
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class SegmentLimits:
     max_span_ms: int = 15 * 60 * 1000
     """Kafka timestamps (producer time) more than this after the segment's first start a new one."""
     chunk_records: int = 5_000
-    """Accepted records become Arrow once this many wait as Python objects: memory stays flat and GC cheap."""
+    """Records are judged into an Arrow chunk once this many wait: memory stays flat and GC cheap."""
 
     def __post_init__(self) -> None:
         if min(self.max_records, self.max_bytes, self.max_span_ms, self.chunk_records) <= 0:
@@ -59,6 +61,9 @@ class ClosedSegment:
         return self.last_offset + 1
 
 
+_TIMESTAMP, _VALUE = attrgetter("timestamp"), attrgetter("value")
+
+
 def timestamp_ms(message: ConsumerRecord) -> int:
     """The record's Kafka timestamp: when it entered Kafka, so a replay judges it the same way.
 
@@ -80,16 +85,17 @@ class Segment:
     first_offset: int
     first_timestamp_ms: int
     columns: RawColumns
+    people: People
     limits: SegmentLimits
     last_offset: int = -1
     count: int = 0
     value_bytes: int = 0
-    records: list[dict[str, Any]] = field(default_factory=list)
     messages: list[ConsumerRecord] = field(default_factory=list)
-    """The Kafka records behind `records` (offsets and timestamps), until they become Arrow."""
+    """Kafka records taken but not judged yet."""
     rejected: list[RejectedRow] = field(default_factory=list)
     chunks: list[pa.Table] = field(default_factory=list)
-    person_ids: set[str] = field(default_factory=set)
+    pairs: list[pa.Table] = field(default_factory=list)
+    """Each chunk's distinct vault pairs."""
 
     @property
     def full(self) -> bool:
@@ -100,12 +106,23 @@ class Segment:
 
         Returns the index of the first record not taken.
         """
-        topic = self.topic
-        records_append = self.records.append
-        messages_append = self.messages.append
         latest = self.first_timestamp_ms + self.limits.max_span_ms
         bytes_left = self.limits.max_bytes - self.value_bytes
         end = min(len(batch), start + self.limits.max_records - self.count)
+        if start < end:
+            # The usual case, at C speed: the whole slice fits within the record time and the bytes.
+            records = batch[start:end]
+            times = list(map(_TIMESTAMP, records))
+            size = sum(map(len, filter(None, map(_VALUE, records))))
+            if min(times) >= 0 and max(times) <= latest and size < bytes_left:
+                self.messages.extend(records)
+                self.last_offset = records[-1].offset
+                self.count += len(records)
+                self.value_bytes += size
+                if len(self.messages) >= self.limits.chunk_records:
+                    self.to_arrow()
+                return end
+        messages_append = self.messages.append
         taken = 0
         last = None
         for message in islice(batch, start, end):
@@ -114,15 +131,10 @@ class Segment:
                 timestamp = timestamp_ms(message)
             if timestamp > latest:
                 break
-            value = message.value
-            verdict = judge(topic, value, timestamp * 1000)
-            if verdict.__class__ is Accepted:
-                records_append(verdict[0])
-                messages_append(message)
-            else:
-                self.rejected.append(RejectedRow(message.offset, timestamp, value, *verdict))
+            messages_append(message)
             taken += 1
             last = message
+            value = message.value
             if value is not None:
                 bytes_left -= len(value)
                 if bytes_left <= 0:
@@ -131,19 +143,28 @@ class Segment:
             self.last_offset = last.offset
             self.count += taken
             self.value_bytes = self.limits.max_bytes - bytes_left
-        if len(self.records) >= self.limits.chunk_records:
+        if len(self.messages) >= self.limits.chunk_records:
             self.to_arrow()
         return start + taken
 
     def to_arrow(self) -> None:
-        """Turn the accepted records waiting as Python objects into an Arrow chunk."""
-        if self.records:
-            offsets = [message.offset for message in self.messages]
-            times = [message.timestamp for message in self.messages]
-            if min(times) < 0:
-                times = [timestamp_ms(message) for message in self.messages]
-            self.chunks.append(self.columns.table(self.partition, self.records, offsets, times, self.person_ids))
-            self.records, self.messages = [], []
+        """Judge the records taken so far into an Arrow chunk and quarantine rows."""
+        messages = self.messages
+        if not messages:
+            return
+        self.messages = []
+        times = [message.timestamp for message in messages]
+        if min(times) < 0:
+            times = [timestamp_ms(message) for message in messages]
+        values = [message.value for message in messages]
+        verdicts = judge_chunk(self.topic, values, [time_ms * 1000 for time_ms in times], self.people)
+        for index, (reason, event_id) in verdicts.rejected:
+            self.rejected.append(RejectedRow(messages[index].offset, times[index], values[index], reason, event_id))
+        if verdicts.accepted:
+            offsets = [messages[index].offset for index in verdicts.accepted]
+            accepted_times = [times[index] for index in verdicts.accepted]
+            self.chunks.append(self.columns.table(self.partition, verdicts.records, offsets, accepted_times))
+            self.pairs.append(self.columns.identities(verdicts.records))
 
     def close(self) -> ClosedSegment:
         self.to_arrow()
@@ -155,17 +176,20 @@ class Segment:
             last_offset=self.last_offset,
             raw=raw,
             quarantine=quarantine_table(self.topic, self.partition, self.rejected),
-            identities=self.columns.identities(self.person_ids),
+            identities=dict(zip(*distinct_pairs(self.pairs).to_pydict().values(), strict=True)),
         )
 
 
 class PartitionBuffer:
     """Judges one partition's records into segments; hands back the segments that closed."""
 
-    def __init__(self, topic: str, partition: int, columns: RawColumns, limits: SegmentLimits) -> None:
+    def __init__(
+        self, topic: str, partition: int, columns: RawColumns, people: People, limits: SegmentLimits
+    ) -> None:
         self.topic = topic
         self.partition = partition
         self._columns = columns
+        self._people = people
         self._limits = limits
         self.segment: Segment | None = None
 
@@ -178,7 +202,8 @@ class PartitionBuffer:
             if segment is None:
                 first = batch[start]
                 segment = self.segment = Segment(
-                    self.topic, self.partition, first.offset, timestamp_ms(first), self._columns, self._limits
+                    self.topic, self.partition, first.offset, timestamp_ms(first), self._columns, self._people,
+                    self._limits,
                 )
             start = segment.take(batch, start)
             if start < len(batch) or segment.full:

@@ -17,8 +17,9 @@ from tracelake.days import epoch_micros
 from tracelake.identity import normalize_person_id
 
 _DAY_US = 86_400_000_000
-_MIN_MS = -62_135_596_800_000  # 0001-01-01
-_MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999
+EPOCH_MS_RANGE = (-62_135_596_800_000, 253_402_300_799_999)
+"""Integer timestamps accepted: 0001-01-01 to 9999-12-31T23:59:59.999 (what a datetime can hold)."""
+_MIN_MS, _MAX_MS = EPOCH_MS_RANGE
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 SOURCES = frozenset({"qr_venue", "qr_personal", "manual"})
@@ -236,6 +237,16 @@ JUDGES: dict[str, Callable[[dict[str, Any], int], dict[str, Any]]] = {
     "venues": _venue,
 }
 
+RECORD_FIELDS: dict[str, tuple[str, ...]] = {
+    "checkins": ("event_id", "person_id", "venue_id", "checkin_at", "checkout_at", "source"),
+    "proximity": (
+        "event_id", "reporter_id", "contact_id", "rssi", "reporter_os", "contact_os", "observed_at", "tx_power",
+    ),
+    "case_reports": ("event_id", "person_id", "kind", "reported_at", "sample_date", "onset_date", "isolated_at"),
+    "venues": ("event_id", "venue_id", "name", "district_code", "province_code", "kind", "lat", "lon"),
+}
+"""The fields of an accepted record, in the order `judge`'s dicts have them."""
+
 # The person-id fields of each topic: the lander pseudonymizes exactly these.
 PERSON_FIELDS: dict[str, tuple[str, ...]] = {
     "checkins": ("person_id",),
@@ -259,9 +270,11 @@ def _parse(value: bytes) -> Any:
     except orjson.JSONDecodeError:
         pass
     try:
-        return json.loads(value.decode("utf-8"), parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        event = json.loads(value.decode("utf-8"), parse_constant=_refuse_constant)
+        json.dumps(event, ensure_ascii=False).encode("utf-8")  # lone surrogates (\\ud800) are not text
+    except (UnicodeError, ValueError, RecursionError):
         return _NOT_JSON
+    return event
 
 
 def judge(topic: str, value: bytes | None, landed_at_us: int) -> Accepted | Rejected:

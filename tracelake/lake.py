@@ -112,10 +112,40 @@ def in_progress_name(final: str) -> str:
     return f"{head}/.{name}.inprogress" if head else f".{name}.inprogress"
 
 
+_UNIQUE_PER_ROW = frozenset({"event_id", "pseudonym", "person_id"})
+
+
+def dictionary_columns(schema: pa.Schema) -> list[str]:
+    """The columns worth dictionary-encoding: all but ids, pseudonyms, raw bytes, instants and offsets.
+
+    Those are (nearly) unique per row, so a dictionary page only costs time
+    before Parquet falls back to plain encoding.
+    """
+    return [
+        field.name
+        for field in schema
+        if field.name not in _UNIQUE_PER_ROW
+        and not field.name.endswith("_pseudonym")
+        and not pa.types.is_timestamp(field.type)
+        and not pa.types.is_int64(field.type)
+        and not pa.types.is_binary(field.type)
+    ]
+
+
 def write_atomically(table: pa.Table, fs: pafs.FileSystem, final: str) -> None:
-    """Write a Parquet file under a hidden name, then rename it: readers never see half a file."""
+    """Write a Parquet file under a hidden name, then rename it: readers never see half a file.
+
+    zstd at level 1 writes as fast as snappy and about half the bytes.
+    """
     temporary = in_progress_name(final)
-    pq.write_table(table, temporary, filesystem=fs)
+    pq.write_table(
+        table,
+        temporary,
+        filesystem=fs,
+        compression="zstd",
+        compression_level=1,
+        use_dictionary=dictionary_columns(table.schema),
+    )
     fs.move(temporary, final)
 
 

@@ -1,5 +1,12 @@
+"""Person ids: phone spellings and CCCDs to one normalized id; keyed pseudonyms."""
+
+import hashlib
+import hmac
+import random
+
 import pytest
 
+from tracelake import identity
 from tracelake.identity import Pseudonymizer, normalize_person_id
 
 SPELLINGS = ["0912 345 678", "+84912345678", "84-912-345-678", "0912.345.678", "0912345678", "84912345678",
@@ -45,3 +52,32 @@ def test_pseudonyms_are_stable_per_key_and_differ_across_keys() -> None:
 def test_short_keys_are_refused() -> None:
     with pytest.raises(ValueError, match="16 bytes"):
         Pseudonymizer(b"short")
+
+
+def _plain_spellings(seed: int, count: int) -> list[str]:
+    """Digits with spaces, dots and dashes, a `+` now and then: every shape the fast path remembers."""
+    rng = random.Random(seed)
+    spellings = []
+    for _ in range(count):
+        head = rng.choice(["0", "84", "840", "8400", "00", "9", "1", "2", "3", "5", "6", "7", "8", "4"])
+        digits = head + "".join(rng.choice("0123456789") for _ in range(rng.randint(0, 16)))
+        text = "".join(ch + (rng.choice([" ", ".", "-", "  "]) if rng.random() < 0.15 else "") for ch in digits)
+        if rng.random() < 0.3:
+            text = "+" + text
+        spellings.append(text)
+    return spellings
+
+
+def test_remembered_shapes_give_libphonenumbers_verdict() -> None:
+    identity._shapes.clear()
+    for spelling in _plain_spellings(7, 60_000):
+        text = spelling.strip()
+        expected = text if identity._CITIZEN_ID.fullmatch(text) else identity._by_libphonenumber(text)
+        assert identity.normalize_spelling(spelling) == expected, spelling
+    assert len(identity._shapes) > 1_000
+
+
+def test_pseudonyms_are_hmac_sha256_for_keys_of_any_length() -> None:
+    for key in (b"k" * 16, b"x" * 64, b"y" * 65, b"z" * 200):
+        expected = hmac.new(key, b"+84912345678", hashlib.sha256).hexdigest()[:32]
+        assert Pseudonymizer(key).pseudonym("+84912345678") == expected

@@ -10,6 +10,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 
 from streams.columns import RawColumns
 from streams.landing_files import LakeSink, split_by_day
+from streams.people import People
 from streams.segments import ClosedSegment, PartitionBuffer, SegmentLimits
 from tests.streams.conftest import checkin, sighting
 from tracelake.identity import Pseudonymizer
@@ -30,7 +31,7 @@ def sightings(count: int, start: int = 0, step_ms: int = 1000) -> list[ConsumerR
 
 
 def buffer(limits: SegmentLimits, topic: str = "proximity") -> PartitionBuffer:
-    return PartitionBuffer(topic, 0, RawColumns(topic, Pseudonymizer(b"k" * 32).pseudonym), limits)
+    return PartitionBuffer(topic, 0, RawColumns(topic), People(Pseudonymizer(b"k" * 32).pseudonym), limits)
 
 
 def ranges(segments: list[ClosedSegment]) -> list[tuple[int, int]]:

@@ -1,0 +1,282 @@
+"""Judging a chunk of one topic's Kafka values at once: the lander's fast path.
+
+`tracelake.events.judge` is the reference: one value in, a record or a reason
+out. The lander meets values by the thousand, so for the busy topics it
+decodes each value with msgspec into a typed struct (strict JSON, exact
+types, unknown fields ignored), turns the fields into Arrow columns and runs
+the contract's checks as vectorized comparisons; person ids go through the
+lander's memo of people (streams.people) and ISO times through a memo of
+parsed stamps (streams.instants). A value that is not plain (not JSON, a wrong type, a null, a number out
+of range, an id or a time the memo tables refuse) goes through `judge`
+itself, so every reason is the reference's. The fast path never accepts what
+`judge` refuses nor accepts it differently; tests/streams/test_verdicts.py
+holds it to that on generated values.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from schemas.lake import RAW
+from streams.columns import pseudonym_column
+from streams.instants import instants
+from streams.people import People
+from tracelake.events import (
+    OPERATING_SYSTEMS,
+    PERSON_FIELDS,
+    RECORD_FIELDS,
+    RSSI_RANGE,
+    SOURCES,
+    Accepted,
+    Rejected,
+    judge,
+)
+
+DAY_US = 86_400_000_000
+"""How far past its landing moment an event's time may lie (the validator's "in the future")."""
+INT32 = (-(2**31), 2**31 - 1)
+
+
+def record_schema(topic: str) -> pa.Schema:
+    """An accepted record as Arrow: the raw table's types, normalized ids, then their pseudonyms."""
+    raw = RAW[topic]
+    fields = []
+    for name in RECORD_FIELDS[topic]:
+        if name in PERSON_FIELDS[topic]:
+            fields.append(pa.field(name, pa.string(), nullable=False))
+        else:
+            fields.append(raw.field(name))
+    fields.extend(raw.field(pseudonym_column(name)) for name in PERSON_FIELDS[topic])
+    return pa.schema(fields)
+
+
+RECORDS = {topic: record_schema(topic) for topic in RECORD_FIELDS}
+
+
+@dataclass
+class ChunkVerdicts:
+    """A chunk's verdicts: the accepted records (in chunk order) and the refused values with their reasons."""
+
+    records: pa.Table
+    """`RECORDS[topic]` rows, one per accepted value."""
+    accepted: list[int]
+    """The chunk index of each row of `records`."""
+    rejected: list[tuple[int, Rejected]]
+
+
+class _PlainSighting(msgspec.Struct, gc=False):
+    event_id: str
+    reporter_id: str
+    contact_id: str
+    rssi: int
+    reporter_os: str
+    contact_os: str
+    observed_at: str | int
+    tx_power: int | None = None
+
+
+class _PlainCheckin(msgspec.Struct, gc=False):
+    event_id: str
+    person_id: str
+    venue_id: str
+    checkin_at: str | int
+    checkout_at: str | int | None = None
+    source: str | None = None
+
+
+def _decoded(decoder: msgspec.json.Decoder, values: Sequence[bytes | None]) -> list[Any]:
+    """Each value decoded, or None where msgspec refuses it (the reference then says why)."""
+    decode = decoder.decode
+    out: list[Any] = []
+    append = out.append
+    for value in values:
+        try:
+            append(decode(value))  # type: ignore[arg-type]  # None raises TypeError
+        except (msgspec.DecodeError, TypeError):
+            append(None)
+    return out
+
+
+def _not_after(instants: pa.Array, latest_us: pa.Array) -> pa.Array:
+    return pc.less_equal(instants, latest_us)
+
+
+def _strings(structs: list[Any], name: str) -> pa.Array:
+    return pa.array([getattr(struct, name) for struct in structs], pa.string())
+
+
+def _ints(structs: list[Any], name: str) -> pa.Array:
+    return pa.array([getattr(struct, name) for struct in structs], pa.int64())
+
+
+def _within(values: pa.Array, low: int, high: int) -> pa.Array:
+    return pc.and_(pc.greater_equal(values, low), pc.less_equal(values, high))
+
+
+_OPERATING_SYSTEMS = pa.array(sorted(OPERATING_SYSTEMS), pa.string())
+_SOURCES = pa.array(sorted(SOURCES), pa.string())
+_UTC = RAW["proximity"].field("observed_at").type
+
+
+def _sightings(structs: list[Any], latest_us: pa.Array, people: People) -> tuple[dict[str, pa.Array], pa.Array]:
+    event_id = _strings(structs, "event_id")
+    reporter, reporter_pseudonym = people.lookup([struct.reporter_id for struct in structs])
+    contact, contact_pseudonym = people.lookup([struct.contact_id for struct in structs])
+    rssi = _ints(structs, "rssi")
+    reporter_os = _strings(structs, "reporter_os")
+    contact_os = _strings(structs, "contact_os")
+    observed = instants([struct.observed_at for struct in structs])
+    tx_power = _ints(structs, "tx_power")
+    plain = [
+        pc.greater(pc.binary_length(event_id), 0),
+        pc.is_valid(reporter),
+        pc.is_valid(contact),
+        pc.not_equal(reporter, contact),
+        _within(rssi, *RSSI_RANGE),
+        pc.is_in(reporter_os, value_set=_OPERATING_SYSTEMS),
+        pc.is_in(contact_os, value_set=_OPERATING_SYSTEMS),
+        _not_after(observed, latest_us),
+        pc.or_kleene(pc.is_null(tx_power), _within(tx_power, *INT32)),
+    ]
+    columns = {
+        "event_id": event_id,
+        "reporter_id": reporter,
+        "contact_id": contact,
+        "rssi": rssi.cast(pa.int32(), safe=False),
+        "reporter_os": reporter_os,
+        "contact_os": contact_os,
+        "observed_at": observed.cast(_UTC),
+        "tx_power": tx_power.cast(pa.int32(), safe=False),
+        "reporter_pseudonym": reporter_pseudonym,
+        "contact_pseudonym": contact_pseudonym,
+    }
+    return columns, _all(plain)
+
+
+def _checkins(structs: list[Any], latest_us: pa.Array, people: People) -> tuple[dict[str, pa.Array], pa.Array]:
+    event_id = _strings(structs, "event_id")
+    person, person_pseudonym = people.lookup([struct.person_id for struct in structs])
+    venue_id = _strings(structs, "venue_id")
+    checkin = instants([struct.checkin_at for struct in structs])
+    checkout_text = [struct.checkout_at for struct in structs]
+    checkout = instants(checkout_text)
+    source = _strings(structs, "source")
+    no_checkout = pa.array([text is None for text in checkout_text], pa.bool_())
+    plain = [
+        pc.greater(pc.binary_length(event_id), 0),
+        pc.is_valid(person),
+        pc.greater(pc.binary_length(venue_id), 0),
+        _not_after(checkin, latest_us),
+        pc.or_kleene(no_checkout, pc.and_(_not_after(checkout, latest_us), pc.greater_equal(checkout, checkin))),
+        pc.or_kleene(pc.is_null(source), pc.is_in(source, value_set=_SOURCES)),
+    ]
+    columns = {
+        "event_id": event_id,
+        "person_id": person,
+        "venue_id": venue_id,
+        "checkin_at": checkin.cast(_UTC),
+        "checkout_at": checkout.cast(_UTC),
+        "source": pc.fill_null(source, "qr_venue"),
+        "person_pseudonym": person_pseudonym,
+    }
+    return columns, _all(plain)
+
+
+def _all(conditions: list[pa.Array]) -> pa.Array:
+    """Rows meeting every condition; a null (a missing value) counts as not met."""
+    met = conditions[0]
+    for condition in conditions[1:]:
+        met = pc.and_kleene(met, condition)
+    return pc.fill_null(met, False)
+
+
+_PlainChecks = Callable[[list[Any], pa.Array, People], tuple[dict[str, pa.Array], pa.Array]]
+_PLAIN: dict[str, tuple[msgspec.json.Decoder, _PlainChecks]] = {
+    "proximity": (msgspec.json.Decoder(_PlainSighting), _sightings),
+    "checkins": (msgspec.json.Decoder(_PlainCheckin), _checkins),
+}
+
+
+def _plain(
+    topic: str, values: Sequence[bytes | None], landed_at_us: Sequence[int], people: People
+) -> tuple[pa.Table, list[int]]:
+    """The records the fast path accepts, and their chunk indices."""
+    schema = RECORDS[topic]
+    if topic not in _PLAIN or not values:
+        return schema.empty_table(), []
+    decoder, checks = _PLAIN[topic]
+    structs = _decoded(decoder, values)
+    latest = pc.add(pa.array(landed_at_us, pa.int64()), DAY_US)
+    rows = list(range(len(values)))
+    if None in structs:
+        rows = [index for index, struct in enumerate(structs) if struct is not None]
+        structs = [structs[index] for index in rows]
+        latest = latest.take(pa.array(rows, pa.int64()))
+    if not rows:
+        return schema.empty_table(), []
+    try:
+        columns, met = checks(structs, latest, people)
+    except Exception:  # a number beyond 64 bits, a lone surrogate: the reference judges the chunk
+        return schema.empty_table(), []
+    table = pa.Table.from_pydict(columns, schema=schema)
+    failed = pc.indices_nonzero(pc.invert(met)).to_pylist()
+    if failed:
+        table = table.filter(met)
+        refused = {rows[index] for index in failed}
+        rows = [index for index in rows if index not in refused]
+    return table, rows
+
+
+def judge_chunk(
+    topic: str, values: Sequence[bytes | None], landed_at_us: Sequence[int], people: People
+) -> ChunkVerdicts:
+    """`judge` for every value of a chunk (`landed_at_us` parallel to `values`); never raises.
+
+    Accepted records carry their people's pseudonyms from `people`.
+    """
+    schema = RECORDS[topic]
+    plain_table, plain_rows = _plain(topic, values, landed_at_us, people)
+    if len(plain_rows) == len(values):
+        others: list[int] = []
+    else:
+        passed = set(plain_rows)
+        others = [index for index in range(len(values)) if index not in passed]
+    rejected: list[tuple[int, Rejected]] = []
+    judged_rows: list[dict[str, Any]] = []
+    judged_indices: list[int] = []
+    for index in others:
+        verdict = judge(topic, values[index], landed_at_us[index])
+        if isinstance(verdict, Accepted):
+            judged_rows.append(verdict.record)
+            judged_indices.append(index)
+        else:
+            rejected.append((index, verdict))
+    if not judged_rows:
+        return ChunkVerdicts(plain_table, plain_rows, rejected)
+    judged = _reference_table(judged_rows, schema, people)
+    records = pa.concat_tables([plain_table, judged])
+    indices = plain_rows + judged_indices
+    order = sorted(range(len(indices)), key=indices.__getitem__)
+    return ChunkVerdicts(records.take(order), [indices[position] for position in order], rejected)
+
+
+def _reference_table(records: list[dict[str, Any]], schema: pa.Schema, people: People) -> pa.Table:
+    """`judge`'s records (µs instants, epoch days) as `schema` columns, with their pseudonyms."""
+    columns = []
+    for field in schema:
+        if field.name not in records[0]:
+            person_field = field.name.removesuffix("_pseudonym") + "_id"
+            columns.append(people.pseudonyms([record[person_field] for record in records]))
+            continue
+        values = [record[field.name] for record in records]
+        if pa.types.is_timestamp(field.type):
+            columns.append(pa.array(values, pa.int64()).cast(field.type))
+        elif pa.types.is_date32(field.type):
+            columns.append(pa.array(values, pa.int32()).cast(field.type))
+        else:
+            columns.append(pa.array(values, field.type))
+    return pa.Table.from_arrays(columns, schema=schema)
