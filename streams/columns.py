@@ -60,13 +60,12 @@ class RawColumns:
         columns["kafka_timestamp"] = _kafka_times(timestamps_ms)
         return pa.Table.from_pydict(columns, schema=self.schema)
 
-    def identities(self, records: pa.Table) -> pa.Table:
-        """The distinct vault pairs (pseudonym, normalized id) of `records`' people."""
-        pairs = [
+    def identities(self, records: pa.Table) -> list[pa.Table]:
+        """The vault pairs (pseudonym, normalized id) of `records`' people, repeats included."""
+        return [
             pa.table({"pseudonym": records.column(pseudonym), "person_id": records.column(person)}, schema=VAULT)
             for pseudonym, person in self._people
         ]
-        return distinct_pairs(pairs)
 
 
 def distinct_pairs(pairs: Sequence[pa.Table]) -> pa.Table:

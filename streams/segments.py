@@ -34,7 +34,7 @@ class SegmentLimits:
     """Message value bytes; Arrow and Parquet take about as much, Python objects several times more."""
     max_span_ms: int = 15 * 60 * 1000
     """Kafka timestamps (producer time) more than this after the segment's first start a new one."""
-    chunk_records: int = 5_000
+    chunk_records: int = 20_000
     """Records are judged into an Arrow chunk once this many wait: memory stays flat and GC cheap."""
 
     def __post_init__(self) -> None:
@@ -95,7 +95,7 @@ class Segment:
     rejected: list[RejectedRow] = field(default_factory=list)
     chunks: list[pa.Table] = field(default_factory=list)
     pairs: list[pa.Table] = field(default_factory=list)
-    """Each chunk's distinct vault pairs."""
+    """Each chunk's vault pairs, made distinct once when the segment closes."""
 
     @property
     def full(self) -> bool:
@@ -164,7 +164,7 @@ class Segment:
             offsets = [messages[index].offset for index in verdicts.accepted]
             accepted_times = [times[index] for index in verdicts.accepted]
             self.chunks.append(self.columns.table(self.partition, verdicts.records, offsets, accepted_times))
-            self.pairs.append(self.columns.identities(verdicts.records))
+            self.pairs.extend(self.columns.identities(verdicts.records))
 
     def close(self) -> ClosedSegment:
         self.to_arrow()
