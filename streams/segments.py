@@ -102,7 +102,7 @@ class Segment:
         return self.count >= self.limits.max_records or self.value_bytes >= self.limits.max_bytes
 
     def take(self, batch: list[ConsumerRecord], start: int) -> int:
-        """Judge `batch[start:]` into this segment until it is full or a record belongs to the next one.
+        """Take `batch[start:]` into this segment until it is full or a record belongs to the next one.
 
         Returns the index of the first record not taken.
         """
