@@ -1,7 +1,7 @@
 """Landing throughput against a bare kafka-python consume loop over the same topic, in the same run.
 
 Publishes simulated-looking sightings to an embedded broker, then times (a) a
-bare consume loop with the lander's own consumer settings (CRC checks on) and
+bare consume loop with the lander's own consumer and GC settings (CRC checks on) and
 (b) the lander landing the same topic into a scratch lake, in a subprocess
 whose peak RSS is measured. Both are timed from the moment the consumer group
 hands them partitions to the last record (bare) or last commit (lander), so

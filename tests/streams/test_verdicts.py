@@ -89,18 +89,21 @@ def _expected(topic: str, record: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _compare(topic: str, values: list[bytes | None], landed: list[int]) -> int:
+def _compare(topic: str, values: list[bytes | None], landed: list[int]) -> tuple[int, int]:
+    """Check every value's verdict against the reference; (accepted by the chunk judge, by the reference)."""
     verdicts = judge_chunk(topic, values, landed, People(PSEUDONYMS.pseudonym))
     rows = dict(zip(verdicts.accepted, _records(verdicts), strict=True))
     refused = dict(verdicts.rejected)
     assert set(rows) | set(refused) == set(range(len(values))) and not set(rows) & set(refused)
+    reference_accepted = 0
     for index, value in enumerate(values):
         reference = judge(topic, value, landed[index])
         if isinstance(reference, Accepted):
+            reference_accepted += 1
             assert rows.get(index) == _expected(topic, reference.record), value
         else:
             assert refused.get(index) == reference, value
-    return len(rows)
+    return len(rows), reference_accepted
 
 
 def test_generated_chunks_get_the_reference_verdict_for_every_value() -> None:
@@ -111,8 +114,8 @@ def test_generated_chunks_get_the_reference_verdict_for_every_value() -> None:
             values += [None, b"", b"   ", b"not json", b"[1]", b'{"a":1}{"b":2}', b"\xff\xfe", b'"\\ud800"']
             rng.shuffle(values)
             landed = [NOW_US + rng.choice((0, -DAY_US * 400)) for _ in values]
-            accepted = _compare(topic, values, landed)
-            assert 0 < accepted < len(values)
+            accepted, expected = _compare(topic, values, landed)
+            assert accepted == expected and 0 < accepted < len(values)
 
 
 def test_a_chunk_of_plain_events_takes_the_fast_path_whole() -> None:
@@ -127,7 +130,7 @@ def test_a_chunk_of_plain_events_takes_the_fast_path_whole() -> None:
 def test_a_number_beyond_64_bits_sends_the_chunk_to_the_reference() -> None:
     big = json.dumps({**BASE["proximity"], "tx_power": 2**70}).encode()
     plain = json.dumps(BASE["proximity"]).encode()
-    assert _compare("proximity", [plain, big, plain], [NOW_US] * 3) == 2
+    assert _compare("proximity", [plain, big, plain], [NOW_US] * 3) == (2, 2)
 
 
 @settings(max_examples=200, deadline=None)
@@ -136,14 +139,16 @@ def test_a_number_beyond_64_bits_sends_the_chunk_to_the_reference() -> None:
     min_size=1, max_size=8))
 def test_hypothesis_mutations_get_the_reference_verdict(topic: str, changes: list[dict[str, Any]]) -> None:
     values: list[bytes | None] = [json.dumps({**BASE[topic], **change}).encode() for change in changes]
-    _compare(topic, values, [NOW_US] * len(values))
+    accepted, expected = _compare(topic, values, [NOW_US] * len(values))
+    assert accepted == expected
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.binary(max_size=120), min_size=1, max_size=6))
 def test_arbitrary_bytes_get_the_reference_verdict(values: list[bytes]) -> None:
     for topic in FAST_TOPICS:
-        _compare(topic, list(values), [NOW_US] * len(values))
+        accepted, expected = _compare(topic, list(values), [NOW_US] * len(values))
+        assert accepted == expected
 
 
 def test_instants_match_fromisoformat_and_refuse_what_it_refuses() -> None:
