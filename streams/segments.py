@@ -14,7 +14,6 @@ the records; every few thousand records are judged at once
 
 import time
 from dataclasses import dataclass, field
-from itertools import islice
 from operator import attrgetter
 
 import pyarrow as pa
@@ -109,43 +108,38 @@ class Segment:
         latest = self.first_timestamp_ms + self.limits.max_span_ms
         bytes_left = self.limits.max_bytes - self.value_bytes
         end = min(len(batch), start + self.limits.max_records - self.count)
-        if start < end:
-            # The usual case, at C speed: the whole slice fits within the record time and the bytes.
-            records = batch[start:end]
-            times = list(map(_TIMESTAMP, records))
-            size = sum(map(len, filter(None, map(_VALUE, records))))
-            if min(times) >= 0 and max(times) <= latest and size < bytes_left:
-                self.messages.extend(records)
-                self.last_offset = records[-1].offset
-                self.count += len(records)
-                self.value_bytes += size
-                if len(self.messages) >= self.limits.chunk_records:
-                    self.to_arrow()
-                return end
-        messages_append = self.messages.append
-        taken = 0
-        last = None
-        for message in islice(batch, start, end):
+        taken = batch[start:end]
+        # The usual case, at C speed: the whole slice fits within the record time and the bytes.
+        times = list(map(_TIMESTAMP, taken))
+        size = sum(map(len, filter(None, map(_VALUE, taken))))
+        if not taken or min(times) < 0 or max(times) > latest or size >= bytes_left:
+            taken, size = self._fitting(taken, latest, bytes_left)
+        if taken:
+            self.messages.extend(taken)
+            self.last_offset = taken[-1].offset
+            self.count += len(taken)
+            self.value_bytes += size
+        if len(self.messages) >= self.limits.chunk_records:
+            self.to_arrow()
+        return start + len(taken)
+
+    @staticmethod
+    def _fitting(
+        records: list[ConsumerRecord], latest: int, bytes_left: int
+    ) -> tuple[list[ConsumerRecord], int]:
+        """The leading records within the record time, up to the one that fills the bytes; and their bytes."""
+        size = 0
+        for count, message in enumerate(records):
             timestamp = message.timestamp
             if timestamp < 0:
                 timestamp = timestamp_ms(message)
             if timestamp > latest:
-                break
-            messages_append(message)
-            taken += 1
-            last = message
-            value = message.value
-            if value is not None:
-                bytes_left -= len(value)
-                if bytes_left <= 0:
-                    break
-        if last is not None:
-            self.last_offset = last.offset
-            self.count += taken
-            self.value_bytes = self.limits.max_bytes - bytes_left
-        if len(self.messages) >= self.limits.chunk_records:
-            self.to_arrow()
-        return start + taken
+                return records[:count], size
+            if message.value is not None:
+                size += len(message.value)
+                if size >= bytes_left:
+                    return records[: count + 1], size
+        return records, size
 
     def to_arrow(self) -> None:
         """Judge the records taken so far into an Arrow chunk and quarantine rows."""

@@ -26,6 +26,8 @@ from streams.columns import pseudonym_column
 from streams.instants import instants
 from streams.people import People
 from tracelake.events import (
+    FUTURE_TOLERANCE_US,
+    INT32_RANGE,
     OPERATING_SYSTEMS,
     PERSON_FIELDS,
     RECORD_FIELDS,
@@ -35,10 +37,6 @@ from tracelake.events import (
     Rejected,
     judge,
 )
-
-DAY_US = 86_400_000_000
-"""How far past its landing moment an event's time may lie (the validator's "in the future")."""
-INT32 = (-(2**31), 2**31 - 1)
 
 
 def record_schema(topic: str) -> pa.Schema:
@@ -140,7 +138,7 @@ def _sightings(structs: list[Any], latest_us: pa.Array, people: People) -> tuple
         pc.is_in(reporter_os, value_set=_OPERATING_SYSTEMS),
         pc.is_in(contact_os, value_set=_OPERATING_SYSTEMS),
         _not_after(observed, latest_us),
-        pc.or_kleene(pc.is_null(tx_power), _within(tx_power, *INT32)),
+        pc.or_kleene(pc.is_null(tx_power), _within(tx_power, *INT32_RANGE)),
     ]
     columns = {
         "event_id": event_id,
@@ -210,7 +208,7 @@ def _plain(
         return schema.empty_table(), []
     decoder, checks = _PLAIN[topic]
     structs = _decoded(decoder, values)
-    latest = pc.add(pa.array(landed_at_us, pa.int64()), DAY_US)
+    latest = pc.add(pa.array(landed_at_us, pa.int64()), FUTURE_TOLERANCE_US)
     rows = list(range(len(values)))
     if None in structs:
         rows = [index for index, struct in enumerate(structs) if struct is not None]
@@ -238,7 +236,6 @@ def judge_chunk(
 
     Accepted records carry their people's pseudonyms from `people`.
     """
-    schema = RECORDS[topic]
     plain_table, plain_rows = _plain(topic, values, landed_at_us, people)
     if len(plain_rows) == len(values):
         others: list[int] = []
@@ -257,20 +254,21 @@ def judge_chunk(
             rejected.append((index, verdict))
     if not judged_rows:
         return ChunkVerdicts(plain_table, plain_rows, rejected)
-    judged = _reference_table(judged_rows, schema, people)
+    judged = _reference_table(judged_rows, topic, people)
     records = pa.concat_tables([plain_table, judged])
     indices = plain_rows + judged_indices
     order = sorted(range(len(indices)), key=indices.__getitem__)
     return ChunkVerdicts(records.take(order), [indices[position] for position in order], rejected)
 
 
-def _reference_table(records: list[dict[str, Any]], schema: pa.Schema, people: People) -> pa.Table:
-    """`judge`'s records (µs instants, epoch days) as `schema` columns, with their pseudonyms."""
+def _reference_table(records: list[dict[str, Any]], topic: str, people: People) -> pa.Table:
+    """`judge`'s records (µs instants, epoch days) as `RECORDS[topic]` columns, with their pseudonyms."""
+    schema = RECORDS[topic]
+    people_of = {pseudonym_column(person_field): person_field for person_field in PERSON_FIELDS[topic]}
     columns = []
     for field in schema:
-        if field.name not in records[0]:
-            person_field = field.name.removesuffix("_pseudonym") + "_id"
-            columns.append(people.pseudonyms([record[person_field] for record in records]))
+        if field.name in people_of:
+            columns.append(people.pseudonyms([record[people_of[field.name]] for record in records]))
             continue
         values = [record[field.name] for record in records]
         if pa.types.is_timestamp(field.type):

@@ -16,7 +16,9 @@ import orjson
 from tracelake.days import epoch_micros
 from tracelake.identity import normalize_person_id
 
-_DAY_US = 86_400_000_000
+FUTURE_TOLERANCE_US = 86_400_000_000
+"""An event time may lie up to a day after the moment it landed (producers' clocks drift)."""
+INT32_RANGE = (-(2**31), 2**31 - 1)
 EPOCH_MS_RANGE = (-62_135_596_800_000, 253_402_300_799_999)
 """Integer timestamps accepted: 0001-01-01 to 9999-12-31T23:59:59.999 (what a datetime can hold)."""
 _MIN_MS, _MAX_MS = EPOCH_MS_RANGE
@@ -116,7 +118,7 @@ def _instant(value: Any, name: str, landed_at_us: int) -> int:
             raise _Malformed(f"unparseable timestamp in {name}") from None
     else:
         raise _Malformed(f"unparseable timestamp in {name}")
-    if micros > landed_at_us + _DAY_US:
+    if micros > landed_at_us + FUTURE_TOLERANCE_US:
         raise _Malformed(f"timestamp in the future in {name}")
     return micros
 
@@ -168,7 +170,7 @@ def _sighting(event: dict[str, Any], landed_at_us: int) -> dict[str, Any]:
     tx_power = None if tx_raw is None else _integer(tx_raw, "tx_power")
     if not RSSI_RANGE[0] <= rssi <= RSSI_RANGE[1]:
         raise _Malformed("rssi out of range")
-    if tx_power is not None and not -(2**31) <= tx_power < 2**31:
+    if tx_power is not None and not INT32_RANGE[0] <= tx_power <= INT32_RANGE[1]:
         raise _Malformed("tx_power out of range")
     if contact_id == reporter_id:
         raise _Malformed("contact is the reporter")
