@@ -15,8 +15,8 @@ from tracelake.days import epoch_micros
 from tracelake.events import EPOCH_MS_RANGE
 
 MEMO_CAP = 200_000
-_micros: dict[str | int | None, int] = {}
-"""Parsed ISO strings (ints and None are looked up too, and never found)."""
+_micros: dict[str | int | None, int | None] = {None: None}
+"""Each ISO string met: its epoch microseconds, or None if the validator refuses it. None maps to None."""
 
 
 def _parse(text: str) -> int | None:
@@ -24,18 +24,12 @@ def _parse(text: str) -> int | None:
         parsed = datetime.fromisoformat(text)
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             return None
-        micros = epoch_micros(parsed)
+        return epoch_micros(parsed)
     except (ValueError, OverflowError):
         return None
-    if len(_micros) >= MEMO_CAP:
-        _micros.clear()
-    _micros[text] = micros
-    return micros
 
 
-def _instant(value: str | int) -> int | None:
-    if isinstance(value, str):
-        return _parse(value)
+def _epoch_ms(value: int) -> int | None:
     return value * 1000 if EPOCH_MS_RANGE[0] <= value <= EPOCH_MS_RANGE[1] else None
 
 
@@ -43,6 +37,16 @@ def instants(times: list[str | int | None]) -> pa.Array:
     """int64 UTC epoch microseconds of ISO strings with an offset and of epoch milliseconds; null for the rest."""
     found = list(map(_micros.get, times))
     if None in found:
-        pairs = zip(found, times, strict=True)
-        found = [micros if micros is not None or time is None else _instant(time) for micros, time in pairs]
+        unknown = set(times).difference(_micros)
+        if len(_micros) + len(unknown) > MEMO_CAP:
+            _micros.clear()
+            _micros[None] = None
+            unknown = set(times).difference(_micros)
+        texts = [time for time in unknown if isinstance(time, str)]
+        _micros.update(zip(texts, map(_parse, texts), strict=True))
+        if len(texts) < len(unknown):  # epoch milliseconds: computed, not remembered
+            numbers = {time: _epoch_ms(time) for time in unknown if isinstance(time, int)}
+            found = [numbers[time] if time in numbers else _micros[time] for time in times]
+        else:
+            found = list(map(_micros.get, times))
     return pa.array(found, pa.int64())

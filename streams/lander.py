@@ -90,7 +90,6 @@ class Lander(PartitionOwner):
         self._columns = {topic: RawColumns(topic) for topic in TOPICS}
         self._buffers: dict[TopicPartition, PartitionBuffer] = {}
         self._fresh: set[TopicPartition] = set()
-        self._positions: dict[TopicPartition, int] = {}
         self._written_identities: set[str] = set()
         self._consumer: KafkaConsumer | None = None
         self._progress: Progress | None = None
@@ -119,7 +118,6 @@ class Lander(PartitionOwner):
         for tp in partitions:
             self._buffers.pop(tp, None)
             self._fresh.discard(tp)
-            self._positions.pop(tp, None)
 
     def write_open(self, partitions: Iterable[TopicPartition]) -> list[Written]:
         """Close and write the open segments of `partitions`; the caller commits them."""
@@ -180,7 +178,6 @@ class Lander(PartitionOwner):
         if buffer is not None:
             buffer.discard()
             self._fresh.add(tp)
-        self._positions.pop(tp, None)
         try:
             consumer.seek(tp, offset)
         except (IllegalStateError, KafkaError, AssertionError):
@@ -268,7 +265,6 @@ class Lander(PartitionOwner):
                 if buffer is None:
                     self.assign([tp])
                     buffer = self._buffers[tp]
-                self._positions[tp] = records[-1].offset + 1
                 for segment in buffer.add(records):
                     if not self._land(consumer, tp, segment):
                         break
@@ -306,7 +302,10 @@ class Lander(PartitionOwner):
 
         The end is the larger of ListOffsets' answer and the high watermark of
         the last fetch: Tansu answers ListOffsets with the last batch's base
-        offset + 1, which would stop a run with records still unread.
+        offset + 1, which would stop a run with records still unread. After a
+        poll that brought records, ListOffsets is asked only once every
+        partition, the idle ones included, is at its last fetch's high
+        watermark: the last records end the run at once, not a fetch wait later.
         """
         assignment = consumer.assignment()
         if not assignment:
@@ -314,16 +313,12 @@ class Lander(PartitionOwner):
         highwaters = {tp: consumer.highwater(tp) for tp in assignment}
         if any(highwater is None for highwater in highwaters.values()):
             return False
-        if polled:
-            for tp in assignment:
-                position = self._positions.get(tp)
-                if position is None or position < highwaters[tp]:
-                    return False
         try:
+            positions = {tp: consumer.position(tp, timeout_ms=5000) for tp in assignment}
+            if polled and any(positions[tp] < highwaters[tp] for tp in assignment):
+                return False
             ends = consumer.end_offsets(list(assignment), timeout_ms=5000)
-            return all(
-                consumer.position(tp, timeout_ms=5000) >= max(ends[tp], highwaters[tp]) for tp in assignment
-            )
+            return all(positions[tp] >= max(ends[tp], highwaters[tp]) for tp in assignment)
         except (KafkaError, IllegalStateError, KeyError, TypeError):
             return False
 

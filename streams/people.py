@@ -31,25 +31,28 @@ class People:
         self.pseudonym = pseudonym
         self._known: dict[str, Person | None] = {}
 
-    def _learn(self, spelling: str) -> Person | None:
-        normalized = normalize_spelling(spelling)
-        person = None if normalized is None else (normalized, self.pseudonym(normalized))
-        if len(self._known) >= self.CAP:
-            self._known.clear()
-        self._known[spelling] = person
-        return person
+    def _learn(self, spellings: list[str]) -> None:
+        """Remember the spellings of `spellings` not met yet (starting over first if the memo would overflow)."""
+        known = self._known
+        newcomers = set(spellings).difference(known)
+        if len(known) + len(newcomers) > self.CAP:
+            known.clear()
+            newcomers = set(spellings)
+        for spelling in newcomers:
+            normalized = normalize_spelling(spelling)
+            known[spelling] = None if normalized is None else (normalized, self.pseudonym(normalized))
 
     def lookup(self, spellings: list[str]) -> tuple[pa.Array, pa.Array]:
         """Normalized ids and pseudonyms of `spellings`, null where a spelling is not an id."""
         known = self._known
         people = list(map(known.get, spellings))
+        if None in people:  # someone new, or a spelling that is not an id
+            self._learn(spellings)
+            people = list(map(known.get, spellings))
         try:
             return pa.array(list(map(_ID, people)), pa.string()), pa.array(list(map(_PSEUDONYM, people)), pa.string())
-        except TypeError:  # someone new, or a spelling that is not an id
+        except TypeError:  # a spelling that is not an id
             pass
-        for spelling in set(spellings).difference(known):
-            self._learn(spelling)
-        people = list(map(known.get, spellings))
         ids = [None if person is None else person[0] for person in people]
         pseudonyms = [None if person is None else person[1] for person in people]
         return pa.array(ids, pa.string()), pa.array(pseudonyms, pa.string())

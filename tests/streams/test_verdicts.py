@@ -165,3 +165,49 @@ def test_instants_match_fromisoformat_and_refuse_what_it_refuses() -> None:
         except (ValueError, OverflowError):
             expected = None
         assert micros == expected, text
+
+
+def _reference_instant(time: str | int | None) -> int | None:
+    """The validator's reading of one time: an ISO string with an offset, or epoch milliseconds."""
+    from datetime import datetime
+
+    from tracelake.events import EPOCH_MS_RANGE
+
+    if time is None:
+        return None
+    if isinstance(time, int):
+        return time * 1000 if EPOCH_MS_RANGE[0] <= time <= EPOCH_MS_RANGE[1] else None
+    try:
+        parsed = datetime.fromisoformat(time)
+        return epoch_micros(parsed) if parsed.utcoffset() is not None else None
+    except (ValueError, OverflowError):
+        return None
+
+
+def test_instants_stay_exact_when_the_memo_starts_over(monkeypatch: Any) -> None:
+    import streams.instants
+
+    monkeypatch.setattr(streams.instants, "MEMO_CAP", 5)
+    monkeypatch.setattr(streams.instants, "_micros", {None: None})
+    rng = random.Random(3)
+    pool: list[str | int | None] = [*TIMES[:12], 1627953300000, -5, 10**15, None, "2021-08-03T09:00:00+07:00"]
+    pool = [time for time in pool if not isinstance(time, float)]
+    for _ in range(40):
+        times = [rng.choice(pool) for _ in range(rng.randrange(1, 12))]
+        assert instants(times).to_pylist() == [_reference_instant(time) for time in times]
+        assert len(streams.instants._micros) <= 1 + 12  # the cap, or one chunk beyond it at most
+
+
+def test_people_learn_newcomers_and_stay_exact_when_the_memo_starts_over(monkeypatch: Any) -> None:
+    from tracelake.identity import normalize_person_id
+
+    monkeypatch.setattr(People, "CAP", 4)
+    people = People(PSEUDONYMS.pseudonym)
+    rng = random.Random(5)
+    for _ in range(60):
+        spellings = [rng.choice(SPELLINGS) for _ in range(rng.randrange(1, 9))]
+        ids, pseudonyms = people.lookup(spellings)
+        expected = [normalize_person_id(spelling) for spelling in spellings]
+        assert ids.to_pylist() == expected
+        hashed = [None if person is None else PSEUDONYMS.pseudonym(person) for person in expected]
+        assert pseudonyms.to_pylist() == hashed
