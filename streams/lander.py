@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Iterable
 
+import pyarrow as pa
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import IllegalStateError, KafkaError
 from kafka.structs import MemberState
@@ -130,14 +131,18 @@ class Lander(PartitionOwner):
         return written
 
     def _write(self, tp: TopicPartition, segment: ClosedSegment) -> Written:
-        identities = {
-            pseudonym: person
-            for pseudonym, person in segment.identities.items()
-            if pseudonym not in self._written_identities
-        }
+        identities = self._unwritten(segment.identities)
         files = self._sink.write(segment, replaces_uncommitted=tp in self._fresh, identities=identities)
         segment.files = files
         return tp, segment, identities
+
+    def _unwritten(self, pairs: pa.Table) -> pa.Table:
+        """The vault pairs not yet in a committed vault file (as far as this member knows)."""
+        written = self._written_identities
+        if not written:
+            return pairs
+        fresh = [pseudonym not in written for pseudonym in pairs.column("pseudonym").to_pylist()]
+        return pairs.filter(pa.array(fresh, pa.bool_()))
 
     def committed(self, written: list[Written]) -> None:
         """Book segments whose offsets are committed: their vault pairs now count as durable."""
@@ -147,7 +152,7 @@ class Lander(PartitionOwner):
             self.counts.landing_s = time.monotonic() - self._joined
         for tp, segment, identities in written:
             self._fresh.discard(tp)
-            self._written_identities.update(identities)
+            self._written_identities.update(identities.column("pseudonym").to_pylist())
             self.counts.add(segment.topic, segment.raw.num_rows, segment.quarantine.num_rows, segment.files)
             log.info(
                 "landed %s+%d offsets %d..%d: %d rows, %d quarantined, %d files",

@@ -25,7 +25,7 @@ class SegmentSink(ABC):
     """Makes a closed segment durable; the lander commits its offsets only after `write` returns."""
 
     @abstractmethod
-    def write(self, segment: ClosedSegment, *, replaces_uncommitted: bool, identities: dict[str, str]) -> int:
+    def write(self, segment: ClosedSegment, *, replaces_uncommitted: bool, identities: pa.Table) -> int:
         """Write the segment and `identities` (the vault pairs it needs); returns the data files written.
 
         `replaces_uncommitted`: this is the first segment since the partition's
@@ -62,7 +62,7 @@ class LakeSink(SegmentSink):
         self._timezone = timezone
         self._directories: set[str] = set()
 
-    def write(self, segment: ClosedSegment, *, replaces_uncommitted: bool, identities: dict[str, str]) -> int:
+    def write(self, segment: ClosedSegment, *, replaces_uncommitted: bool, identities: pa.Table) -> int:
         name = segment_file_name(segment.topic, segment.partition, segment.first_offset)
         time_column = EVENT_TIME[segment.topic] or "kafka_timestamp"
         raw_days = split_by_day(segment.raw, time_column, self._timezone)
@@ -74,8 +74,8 @@ class LakeSink(SegmentSink):
         if replaces_uncommitted:
             self._remove_stale(self._lake.raw(segment.topic), name, set(raw_days))
             self._remove_stale(self._lake.quarantine(segment.topic), name, set(quarantine_days))
-        if identities:
-            write_identities(self._vault, name, identities.items())
+        if identities.num_rows:
+            write_identities(self._vault, name, identities)
         return len(raw_days) + len(quarantine_days)
 
     def _put(self, directory: str, name: str, rows: pa.Table) -> None:

@@ -12,6 +12,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 
+import pyarrow as pa
 from kafka import AsyncConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.future import Future
 from kafka.structs import OffsetAndMetadata
@@ -20,7 +21,7 @@ from streams.segments import ClosedSegment
 
 log = logging.getLogger(__name__)
 
-Written = tuple[TopicPartition, ClosedSegment, dict[str, str]]
+Written = tuple[TopicPartition, ClosedSegment, pa.Table]
 """A segment written to the lake, not yet committed, with the vault pairs written for it."""
 
 

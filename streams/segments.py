@@ -51,7 +51,8 @@ class ClosedSegment:
     last_offset: int
     raw: pa.Table
     quarantine: pa.Table
-    identities: dict[str, str]
+    identities: pa.Table
+    """The distinct vault pairs (pseudonym, normalized id) of the segment's people."""
     files: int = 0
     """Data files the sink wrote for it (set once written)."""
 
@@ -170,7 +171,7 @@ class Segment:
             last_offset=self.last_offset,
             raw=raw,
             quarantine=quarantine_table(self.topic, self.partition, self.rejected),
-            identities=dict(zip(*distinct_pairs(self.pairs).to_pydict().values(), strict=True)),
+            identities=distinct_pairs(self.pairs),
         )
 
 

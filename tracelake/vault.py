@@ -7,7 +7,7 @@ its generated key here too, never in the lake.
 """
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -50,12 +50,9 @@ def resolve_key(settings: Settings, *, local_run: bool, announce: Callable[[str]
     return key
 
 
-def write_identities(vault: str, name: str, pairs: Iterable[tuple[str, str]]) -> None:
-    """Write one vault file of (pseudonym, person_id) pairs, atomically."""
-    rows = dict(pairs)
-    table = pa.table(
-        {"pseudonym": list(rows.keys()), "person_id": list(rows.values())}, schema=VAULT
-    )
+def write_identities(vault: str, name: str, pairs: pa.Table) -> None:
+    """Write one vault file of (pseudonym, person_id) pairs (a `VAULT` table), atomically."""
+    table = pairs.select(VAULT.names).cast(VAULT)
     fs, root = filesystem(vault)
     directory = join(root, IDENTITIES)
     fs.create_dir(directory, recursive=True)

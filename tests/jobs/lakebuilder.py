@@ -24,7 +24,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from schemas.lake import RAW
+from schemas.lake import RAW, VAULT
 from tracelake.events import PERSON_FIELDS, Accepted, judge
 from tracelake.identity import Pseudonymizer, normalize_person_id
 from tracelake.lake import Lake, segment_file_name
@@ -225,7 +225,8 @@ class LakeBuilder:
             pq.write_table(pa.Table.from_pylist([event.row for event in events], schema=RAW[topic]), path)
             written.append(path)
         if self._identities:
-            write_identities(str(self.vault), f"batch-{self._batch:05d}.parquet", self._identities.items())
+            pairs = {"pseudonym": list(self._identities), "person_id": list(self._identities.values())}
+            write_identities(str(self.vault), f"batch-{self._batch:05d}.parquet", pa.table(pairs, schema=VAULT))
         self._pending.clear()
         self._identities.clear()
         return written

@@ -7,6 +7,7 @@ import threading
 import time
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import CommitFailedError
@@ -91,7 +92,7 @@ class CrashAfterWriting(LakeSink):
         self.writes = 0
         self.crash_on = crash_on
 
-    def write(self, segment: ClosedSegment, *, replaces_uncommitted: bool, identities: dict[str, str]) -> int:
+    def write(self, segment: ClosedSegment, *, replaces_uncommitted: bool, identities: pa.Table) -> int:
         files = super().write(segment, replaces_uncommitted=replaces_uncommitted, identities=identities)
         self.writes += 1
         if self.writes == self.crash_on:
@@ -176,7 +177,7 @@ class SlowLakeSink(LakeSink):
     def __init__(self, landing: Landing) -> None:
         super().__init__(landing.settings.lake, str(landing.settings.vault), landing.settings.timezone)
 
-    def write(self, segment: ClosedSegment, *, replaces_uncommitted: bool, identities: dict[str, str]) -> int:
+    def write(self, segment: ClosedSegment, *, replaces_uncommitted: bool, identities: pa.Table) -> int:
         time.sleep(0.25)
         return super().write(segment, replaces_uncommitted=replaces_uncommitted, identities=identities)
 
