@@ -103,12 +103,12 @@ def _not_after(instants: pa.Array, latest_us: pa.Array) -> pa.Array:
     return pc.less_equal(instants, latest_us)
 
 
-def _strings(structs: list[Any], name: str) -> pa.Array:
-    return pa.array([getattr(struct, name) for struct in structs], pa.string())
+def _strings(values: list[str | None]) -> pa.Array:
+    return pa.array(values, pa.string())
 
 
-def _ints(structs: list[Any], name: str) -> pa.Array:
-    return pa.array([getattr(struct, name) for struct in structs], pa.int64())
+def _ints(values: list[int | None]) -> pa.Array:
+    return pa.array(values, pa.int64())
 
 
 def _within(values: pa.Array, low: int, high: int) -> pa.Array:
@@ -121,14 +121,14 @@ _UTC = RAW["proximity"].field("observed_at").type
 
 
 def _sightings(structs: list[Any], latest_us: pa.Array, people: People) -> tuple[dict[str, pa.Array], pa.Array]:
-    event_id = _strings(structs, "event_id")
+    event_id = _strings([struct.event_id for struct in structs])
     reporter, reporter_pseudonym = people.lookup([struct.reporter_id for struct in structs])
     contact, contact_pseudonym = people.lookup([struct.contact_id for struct in structs])
-    rssi = _ints(structs, "rssi")
-    reporter_os = _strings(structs, "reporter_os")
-    contact_os = _strings(structs, "contact_os")
+    rssi = _ints([struct.rssi for struct in structs])
+    reporter_os = _strings([struct.reporter_os for struct in structs])
+    contact_os = _strings([struct.contact_os for struct in structs])
     observed = instants([struct.observed_at for struct in structs])
-    tx_power = _ints(structs, "tx_power")
+    tx_power = _ints([struct.tx_power for struct in structs])
     plain = [
         pc.greater(pc.binary_length(event_id), 0),
         pc.is_valid(reporter),
@@ -156,13 +156,13 @@ def _sightings(structs: list[Any], latest_us: pa.Array, people: People) -> tuple
 
 
 def _checkins(structs: list[Any], latest_us: pa.Array, people: People) -> tuple[dict[str, pa.Array], pa.Array]:
-    event_id = _strings(structs, "event_id")
+    event_id = _strings([struct.event_id for struct in structs])
     person, person_pseudonym = people.lookup([struct.person_id for struct in structs])
-    venue_id = _strings(structs, "venue_id")
+    venue_id = _strings([struct.venue_id for struct in structs])
     checkin = instants([struct.checkin_at for struct in structs])
     checkout_text = [struct.checkout_at for struct in structs]
     checkout = instants(checkout_text)
-    source = _strings(structs, "source")
+    source = _strings([struct.source for struct in structs])
     no_checkout = pa.array([text is None for text in checkout_text], pa.bool_())
     plain = [
         pc.greater(pc.binary_length(event_id), 0),
