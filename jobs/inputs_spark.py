@@ -44,20 +44,30 @@ def read_raw(spark: SparkSession, topic: str, files: Sequence[str]) -> DataFrame
 def _resent(raw: DataFrame, topic: str) -> tuple[DataFrame, int]:
     """event_id and first Kafka position of every event seen more than once, and the copies beyond the first.
 
-    Only three narrow columns are shuffled, so finding resends costs a small
-    fraction of sorting whole rows by event_id; the (usually tiny) result is
-    checkpointed so the main read can broadcast it.
+    Counting copies per event_id shuffles one narrow column through a hash
+    aggregate; the first position (a struct minimum, which only a sort-based
+    aggregate computes) is then found among the resent events' rows alone.
+    Both results are small and checkpointed, so the main read can broadcast them.
     """
     counted = Observation(f"{topic}_resent")
-    resent = (
+    resent_ids = (
         raw.groupBy("event_id")
-        .agg(F.count(F.lit(1)).alias("_copies"), F.min(F.struct("kafka_partition", "kafka_offset")).alias("_first"))
+        .agg(F.count(F.lit(1)).alias("_copies"))
         .filter(F.col("_copies") > 1)
         .observe(counted, F.count(F.lit(1)).alias("ids"), F.sum("_copies").alias("copies"))
-        .select("event_id", "_first")
+        .select("event_id")
         .localCheckpoint()
     )
     ids, copies = int(counted.get["ids"]), int(counted.get["copies"] or 0)
+    if ids == 0:
+        return resent_ids, 0
+    wanted = F.broadcast(resent_ids) if copies <= BROADCAST_RESENDS else resent_ids
+    resent = (
+        raw.join(wanted, "event_id", "left_semi")
+        .groupBy("event_id")
+        .agg(F.min(F.struct("kafka_partition", "kafka_offset")).alias("_first"))
+        .localCheckpoint()
+    )
     return resent, copies - ids
 
 

@@ -1,5 +1,7 @@
 """The lander as a service and as a fleet: waits for Kafka, lands once it is there, reports status."""
 
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -63,6 +65,28 @@ def test_a_fleet_of_processes_lands_everything_once(landing: Landing) -> None:
 
     assert counts.total_landed + counts.total_quarantined == sent
     assert_exactly_once(landing, end_offsets(landing))
+
+
+@pytest.mark.slow
+def test_the_cli_lands_with_one_process_per_member(landing: Landing) -> None:
+    sent = publish_sightings(landing, 5_000)
+
+    done = subprocess.run(
+        [sys.executable, "-m", "tracelake", "land", "--until-idle", "--members", "2"],
+        env=landing.env(COLUMNS="200"), capture_output=True, text=True, timeout=300, check=False,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    landed = landing.raw("proximity").num_rows
+    quarantined = landing.quarantine("proximity").num_rows
+    assert landed + quarantined == sent
+    assert f"proximity: {landed:,} landed, {quarantined:,} quarantined" in done.stdout
+    assert_exactly_once(landing, end_offsets(landing))
+    refused = subprocess.run(
+        [sys.executable, "-m", "tracelake", "land", "--members", "0"],
+        env=landing.env(COLUMNS="200"), capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert refused.returncode == 2 and "Traceback" not in refused.stdout + refused.stderr
 
 
 def test_status_counts_rows_files_and_lag(landing: Landing) -> None:

@@ -109,8 +109,12 @@ def publish(events: Annotated[Path, typer.Option("--events", help="Directory of 
 def land(
     lake: LakeOption = None,
     until_idle: Annotated[bool, typer.Option("--until-idle", help="Stop once every partition is drained.")] = False,
+    members: Annotated[
+        int, typer.Option("--members", min=1, help="Lander processes in the consumer group: one per core.")
+    ] = 1,
 ) -> None:
     """Consume the topics into the lake (raw + quarantine + identity vault), as a service or until idle."""
+    from streams.fleet import MemberFailedError, land_in_parallel
     from streams.lander import BrokerUnavailableError
     from streams.lander import land as run_lander
     from tracelake.vault import MissingKeyError, resolve_key
@@ -124,8 +128,11 @@ def land(
         fail(str(problem), code=1)
     try:
         with stage_progress("land") as advance:
-            counts = run_lander(settings, key, until_idle=until_idle, progress=advance)
-    except BrokerUnavailableError as problem:
+            if members > 1:
+                counts = land_in_parallel(settings, key, until_idle, members, progress=advance)
+            else:
+                counts = run_lander(settings, key, until_idle=until_idle, progress=advance)
+    except (BrokerUnavailableError, MemberFailedError) as problem:
         fail(str(problem), code=1)
     for topic in counts.landed:
         console.print(f"{topic}: {counts.landed[topic]:,} landed, {counts.quarantined.get(topic, 0):,} quarantined")
