@@ -4,7 +4,9 @@ An event names one or two people, and in a day of events each person comes
 back many times. One dict lookup per name gives the person's row in two
 Arrow columns (normalized ids, pseudonyms), and a column of rows becomes the
 chunk's id and pseudonym columns by `take`, at C speed. A spelling is
-normalized and hashed only the first time the lander meets it.
+normalized and hashed only the first time the lander meets it; a chunk that
+brings newcomers appends them by copying the two columns (about 5 ms at the
+cap, against some 15 ms to normalize and hash a few thousand newcomers).
 """
 
 from collections.abc import Callable, Sequence
@@ -25,7 +27,7 @@ class People:
     """spelling → row of (normalized id, pseudonym); row NOT_AN_ID for a spelling that is not an id."""
 
     CAP = 1 << 19
-    """People kept before the memo starts over: about 100 MB."""
+    """Spellings kept before the memo starts over: about 100 MB."""
 
     def __init__(self, pseudonym: Callable[[str], str]) -> None:
         self.pseudonym = pseudonym
@@ -39,7 +41,7 @@ class People:
     def _learn(self, spellings: list[str]) -> None:
         """Remember the spellings of `spellings` not met yet (starting over first if the memo would overflow)."""
         newcomers = set(spellings).difference(self._rows)
-        if len(self._ids) + len(newcomers) > self.CAP:
+        if len(self._rows) + len(newcomers) > self.CAP:
             self._start_over()
             newcomers = set(spellings)
         rows = self._rows
