@@ -220,8 +220,7 @@ def _report_bare(bare: dict[str, float], sent: int) -> None:
     )
 
 
-def _report_lander(members: int, landed: dict[str, float], sent: int, bare_rate: float) -> None:
-    rate = sent / landed["seconds"]
+def _report_lander(members: int, landed: dict[str, float], rate: float, sent: int, bare_rate: float) -> None:
     print(
         f"lander, {members} process{'es' if members > 1 else ''}: {rate:,.0f} events/s "
         f"({landed['landed']:,.0f} landed, {landed['quarantined']:,.0f} quarantined, {landed['files']:.0f} files; "
@@ -278,7 +277,7 @@ def main() -> None:
                         raise SystemExit(f"the lander accounted for {total} of {sent} events")
                     rate = total / landed["seconds"]
                     rates[members] = max(rates.get(members, 0.0), rate)
-                    _report_lander(members, landed, sent, bare_rate)
+                    _report_lander(members, landed, rate, sent, bare_rate)
     print(f"best of {args.repeat}: bare {bare_rate:,.0f} events/s, lander ({args.members} processes) "
           f"{rates[args.members]:,.0f} events/s")
     print(f"ratio landing/bare: {rates[args.members] / bare_rate:.2f}")
