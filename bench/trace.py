@@ -13,7 +13,13 @@ the ratios compare the tracing work. Peak RSS is sampled over this process and
 its children (Spark's JVM). The last line is the Spark/DuckDB ratio of the
 summed times over both sizes.
 
-    .venv/bin/python bench/trace.py [--people 1000000] [--workdir DIR] [--keep]
+With `--floors`, it then measures on the 1x lake what any exact Spark plan
+pays before it traces anything: one scan of the columns tracing reads, and the
+count of copies per event_id hash that finding resends starts with (the job's
+own first step), each the best of two warm runs and printed as a share of the
+DuckDB twin's whole 1x time.
+
+    .venv/bin/python bench/trace.py [--people 1000000] [--workdir DIR] [--keep] [--floors]
 """
 
 import argparse
@@ -33,9 +39,12 @@ import numpy as np
 import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pyspark.sql import SparkSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from jobs.inputs import plan_inputs
+from jobs.inputs_spark import event_hash
 from jobs.spark_session import spark_session
 from jobs.trace import TraceResult, trace_day
 from schemas.lake import RAW, VAULT
@@ -285,6 +294,42 @@ def _gib(size: int) -> str:
     return f"{size / 2**30:.2f} GiB"
 
 
+TRACED_COLUMNS = {
+    "checkins": ("event_id", "kafka_partition", "kafka_offset", "person_pseudonym", "venue_id", "checkin_at",
+                 "checkout_at"),
+    "proximity": ("event_id", "kafka_partition", "kafka_offset", "reporter_pseudonym", "contact_pseudonym",
+                  "observed_at", "rssi", "reporter_os", "contact_os"),
+}
+"""What the trace job reads of the two large topics."""
+
+
+def _best_of_two(run: Callable[[], None]) -> float:
+    runs = []
+    for _ in range(2):
+        started = time.perf_counter()
+        run()
+        runs.append(time.perf_counter() - started)
+    return min(runs)
+
+
+def _floors(spark: SparkSession, lake: Lake, rules: Rules, duckdb_seconds: float) -> None:
+    """Spark's cost of reading the traced columns once and of counting copies per hash, against DuckDB's job."""
+    files = plan_inputs(lake, DAY, rules.lookback_days).files
+
+    def scan() -> None:
+        for topic, columns in TRACED_COLUMNS.items():
+            spark.read.parquet(*files[topic]).select(*columns).write.format("noop").mode("overwrite").save()
+
+    def count_copies() -> None:
+        for topic in TRACED_COLUMNS:
+            spark.read.parquet(*files[topic]).groupBy(event_hash()).count().filter("count > 1").count()
+
+    for label, run in (("one scan of the traced columns", scan), ("copies counted per event_id hash", count_copies)):
+        seconds = _best_of_two(run)
+        print(f"[1x] spark floor, {label}: {seconds:.1f} s = {seconds / duckdb_seconds:.2f} of DuckDB's whole job",
+              flush=True)
+
+
 def _scale(label: str, people: int, workdir: Path, rules: Rules, rss: PeakRss) -> dict[str, float]:
     root = workdir / label
     lake, vault = Lake(str(root / "lake")), str(root / "vault")
@@ -311,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--keep", action="store_true", help="keep the generated lakes")
+    parser.add_argument("--floors", action="store_true", help="also measure Spark's floors on the 1x lake")
     arguments = parser.parse_args(argv)
     workdir = arguments.workdir or Path(tempfile.mkdtemp(prefix="tracelake-bench-"))
     rules = load_rules()
@@ -325,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
         trace_day(str(warm / "lake"), DAY, rules, vault=str(warm / "vault"), engine="spark")
         print(f"spark JIT warm-up on 2,000 people: {time.perf_counter() - started:.1f} s", flush=True)
         single = _scale("1x", arguments.people, workdir, rules, rss)
+        if arguments.floors:
+            _floors(spark, Lake(str(workdir / "1x" / "lake")), rules, single["duckdb"])
         double = _scale("2x", 2 * arguments.people, workdir, rules, rss)
         spark.stop()
     finally:

@@ -1,10 +1,11 @@
 """Raw events into Spark: read the planned segments, count each resend once, keep exact instants.
 
 Each topic is deduplicated on `event_id` (the copy with the smallest
-(kafka_partition, kafka_offset) wins) before the exact-instant filter, then
-checkpointed in memory: every tier scans stays and sightings again, and
-writing rows as they are costs half of building Spark's columnar cache. Counts for the manifest are
-gathered with observations during the jobs that find resends and fill the cache.
+(kafka_partition, kafka_offset) wins; `_resent` says how it finds the copies)
+before the exact-instant filter, then checkpointed in memory: every tier
+scans stays and sightings again, and writing rows as they are costs half of
+building Spark's columnar cache. Counts for the manifest are gathered with
+observations during the jobs that find resends and fill the cache.
 """
 
 from collections.abc import Sequence
@@ -41,33 +42,46 @@ def read_raw(spark: SparkSession, topic: str, files: Sequence[str]) -> DataFrame
     return spark.read.schema(schema).parquet(*files)
 
 
+def event_hash() -> Column:
+    """A 64-bit hash of event_id: only rows sharing one can be copies of one event."""
+    return F.xxhash64("event_id")
+
+
 def _resent(raw: DataFrame, topic: str) -> tuple[DataFrame, int]:
     """event_id and first Kafka position of every event seen more than once, and the copies beyond the first.
 
-    Counting copies per event_id shuffles one narrow column through a hash
-    aggregate; the first position (a struct minimum, which only a sort-based
-    aggregate computes) is then found among the resent events' rows alone.
-    Both results are small and checkpointed, so the main read can broadcast them.
+    Copies are first counted per 64-bit hash of event_id: a hash aggregate
+    over longs, far cheaper than one over strings. Rows whose hash is seen
+    more than once (the resends, and any hash collisions) are then grouped by
+    the event_id itself, which decides exactly, and their first position (a
+    struct minimum, which only a sort-based aggregate computes) is taken
+    there. Both results are small and checkpointed, so the reads that follow
+    can broadcast them.
     """
-    counted = Observation(f"{topic}_resent")
-    resent_ids = (
-        raw.groupBy("event_id")
+    suspected = Observation(f"{topic}_suspected")
+    suspects = (
+        raw.groupBy(event_hash().alias("_hash"))
         .agg(F.count(F.lit(1)).alias("_copies"))
         .filter(F.col("_copies") > 1)
+        .observe(suspected, F.sum("_copies").alias("rows"))
+        .select("_hash")
+        .localCheckpoint()
+    )
+    suspect_rows = int(suspected.get["rows"] or 0)
+    if suspect_rows == 0:
+        return suspects, 0
+    counted = Observation(f"{topic}_resent")
+    wanted = F.broadcast(suspects) if suspect_rows <= BROADCAST_RESENDS else suspects
+    resent = (
+        raw.join(wanted, event_hash() == wanted["_hash"], "left_semi")
+        .groupBy("event_id")
+        .agg(F.count(F.lit(1)).alias("_copies"), F.min(F.struct("kafka_partition", "kafka_offset")).alias("_first"))
+        .filter(F.col("_copies") > 1)
         .observe(counted, F.count(F.lit(1)).alias("ids"), F.sum("_copies").alias("copies"))
-        .select("event_id")
+        .select("event_id", "_first")
         .localCheckpoint()
     )
     ids, copies = int(counted.get["ids"]), int(counted.get["copies"] or 0)
-    if ids == 0:
-        return resent_ids, 0
-    wanted = F.broadcast(resent_ids) if copies <= BROADCAST_RESENDS else resent_ids
-    resent = (
-        raw.join(wanted, "event_id", "left_semi")
-        .groupBy("event_id")
-        .agg(F.min(F.struct("kafka_partition", "kafka_offset")).alias("_first"))
-        .localCheckpoint()
-    )
     return resent, copies - ids
 
 

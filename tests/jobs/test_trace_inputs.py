@@ -5,6 +5,11 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import pytest
+from pyspark.sql import Column, SparkSession
+from pyspark.sql import functions as F
+
+from jobs import inputs_spark
 from jobs.trace import EngineName
 from tests.jobs.lakebuilder import LakeBuilder
 from tests.jobs.tracing import run_trace
@@ -60,6 +65,27 @@ def test_in_progress_files_and_missing_topics_are_never_a_problem(tmp_path: Path
     traced = run_trace(builder, engine, write=False)
     assert traced.tiers() == {builder.person_id(EXPOSED): "F1"}
     assert traced.result.input_counts["case_reports"].rows_read == 1
+
+
+@pytest.mark.parametrize("hashing", ["xxhash64", "every event_id one hash"])
+def test_spark_finds_resends_by_event_id_whatever_their_hashes(
+    builder: LakeBuilder, spark: SparkSession, monkeypatch: pytest.MonkeyPatch, hashing: str
+) -> None:
+    """Hashes only pick the rows to look at: colliding ids stay apart, and the first copy wins."""
+    if hashing != "xxhash64":
+        def collide() -> Column:
+            return F.lit(0).cast("long")
+
+        monkeypatch.setattr(inputs_spark, "event_hash", collide)
+    builder.confirmed(SOURCE, "2021-08-02 09:00", "2021-08-02")
+    builder.checkin(SOURCE, "V", "2021-08-03 10:00", "2021-08-03 11:00")
+    builder.checkin(EXPOSED, "W", "2021-08-03 10:00", "2021-08-03 11:00", event_id="twice", partition=0)
+    builder.checkin(EXPOSED, "V", "2021-08-03 10:00", "2021-08-03 11:00", event_id="twice", partition=1)
+    builder.checkin(OTHER, "V", "2021-08-03 10:00", "2021-08-03 11:00", event_id="once", partition=2)
+    traced = run_trace(builder, "spark")
+    assert traced.tiers() == {builder.person_id(OTHER): "F1"}
+    counts = traced.result.input_counts["checkins"]
+    assert (counts.rows_read, counts.duplicates_dropped, counts.rows_kept) == (4, 1, 3)
 
 
 def _day_of(segment: Path) -> date:
