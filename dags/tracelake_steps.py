@@ -90,11 +90,16 @@ def run_day(context: Mapping[str, Any], zone: ZoneInfo) -> date:
 
 
 def trace(settings: AirflowSettings, rules: Rules, day: date) -> dict[str, Any]:
-    """Trace day D with Spark (master from TRACELAKE_SPARK_MASTER); returns what the run found."""
+    """Trace day D with TRACELAKE_TRACE_ENGINE (Spark on TRACELAKE_SPARK_MASTER by default); returns what it found."""
     from jobs.trace import trace_day
 
     result = trace_day(
-        settings.lake, day, rules, vault=settings.vault_location, engine="spark", spark_master=settings.spark_master
+        settings.lake,
+        day,
+        rules,
+        vault=settings.vault_location,
+        engine=settings.trace_engine,
+        spark_master=settings.spark_master,
     )
     return {
         "day": result.day.isoformat(),

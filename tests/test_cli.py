@@ -12,11 +12,14 @@ import pytest
 KEY = "cli-test-key-0123456789abcdef"
 
 
-def _tracelake(*args: str, cwd: Path, key: bool = True, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+def _tracelake(
+    *args: str, cwd: Path, key: bool = True, timeout: int = 900, settings: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACELAKE_")}
     env["COLUMNS"] = "200"
     if key:
         env["TRACELAKE_PSEUDONYMIZATION_KEY"] = KEY
+    env.update(settings or {})
     return subprocess.run([sys.executable, "-m", "tracelake", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout, check=False)
 
@@ -53,6 +56,30 @@ def test_run_refuses_bad_arguments_with_a_clear_message(tmp_path: Path) -> None:
     assert not (tmp_path / "lake").exists()
 
 
+def test_a_setting_that_does_not_parse_is_named_with_what_it_should_be(tmp_path: Path) -> None:
+    partitions = _tracelake("lake", "status", cwd=tmp_path, settings={"TRACELAKE_TOPIC_PARTITIONS": "many"})
+    engine = _tracelake("trace", "--date", "2021-08-10", cwd=tmp_path, settings={"TRACELAKE_TRACE_ENGINE": "pandas"})
+    for result, expected in ((partitions, "TRACELAKE_TOPIC_PARTITIONS='many'"),
+                             (engine, "TRACELAKE_TRACE_ENGINE='pandas': Input should be 'spark' or 'duckdb'")):
+        assert result.returncode == 2
+        assert expected in result.stdout
+        assert "Traceback" not in result.stdout + result.stderr
+    assert not (tmp_path / "lake").exists()
+
+
+def test_the_trace_engine_comes_from_the_settings_unless_the_command_names_one(tmp_path: Path) -> None:
+    lake = str(tmp_path / "lake")
+    twin = _tracelake("trace", "--date", "2021-08-10", "--lake", lake, cwd=tmp_path,
+                      settings={"TRACELAKE_TRACE_ENGINE": "duckdb"})
+    assert twin.returncode == 0, twin.stdout + twin.stderr
+    manifest = tmp_path / "lake" / "manifests" / "trace" / "date=2021-08-10" / "manifest.json"
+    assert json.loads(manifest.read_text())["engine"] == "duckdb"
+    refused = _tracelake("trace", "--date", "2021-08-10", "--lake", lake, "--engine", "pandas", cwd=tmp_path,
+                         settings={"TRACELAKE_TRACE_ENGINE": "duckdb"})
+    assert refused.returncode == 2
+    assert "--engine must be spark or duckdb" in refused.stdout
+
+
 def test_the_lander_refuses_to_start_as_a_service_without_a_key(tmp_path: Path) -> None:
     env_less = _tracelake("land", "--lake", str(tmp_path / "lake"), cwd=tmp_path, key=False)
     assert env_less.returncode != 0
@@ -60,7 +87,8 @@ def test_the_lander_refuses_to_start_as_a_service_without_a_key(tmp_path: Path) 
 
 
 @pytest.mark.slow
-def test_run_traces_a_hand_made_day_into_the_contract_export(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["spark", "duckdb"])
+def test_run_traces_a_hand_made_day_into_the_contract_export(tmp_path: Path, engine: str) -> None:
     """An F0 at a café, a visitor who overlaps 20 minutes (F1), and that visitor's Bluetooth contact (F2)."""
     events = tmp_path / "events"
     events.mkdir()
@@ -87,9 +115,11 @@ def test_run_traces_a_hand_made_day_into_the_contract_export(tmp_path: Path) -> 
         for minute in range(0, 25, 5)
     ])
     result = _tracelake("run", "--events", str(events), "--lake", str(tmp_path / "lake"), "--date", "2021-08-10",
-                        cwd=tmp_path)
+                        cwd=tmp_path, settings={"TRACELAKE_TRACE_ENGINE": engine})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "F1 1" in result.stdout and "F2 1" in result.stdout
+    manifest = tmp_path / "lake" / "manifests" / "trace" / "date=2021-08-10" / "manifest.json"
+    assert json.loads(manifest.read_text())["engine"] == engine
     rows = {row["person_id"]: row for row in pq.read_table(
         tmp_path / "lake" / "exports" / "exposures" / "date=2021-08-10").to_pylist()}
     assert set(rows) == {"+84987654321", "001099012345"}

@@ -1,6 +1,7 @@
 """One settings object for every stage, read from `TRACELAKE_*` environment variables."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,9 @@ class Settings(BaseSettings):
     """The lander's local day for `date=` partitions (the jobs use the rules' timezone)."""
     pseudonymization_key: SecretStr | None = None
     spark_master: str = "local[2]"
+    trace_engine: Literal["spark", "duckdb"] = "spark"
+    """What traces a day (`trace`, `run`, `demo`, the daily DAG): Spark on `spark_master`, or the DuckDB twin,
+    the quicker of the two on a single small host."""
     rules: str | None = None
     """A rules YAML file; unset means the default shipped in schemas/rules."""
     topic_partitions: int = 4

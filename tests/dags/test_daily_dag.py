@@ -3,6 +3,7 @@ real lander, then validated, traced with Spark and exported by Airflow in this p
 """
 
 import hashlib
+import json
 import logging
 import shutil
 from datetime import date, datetime, timedelta
@@ -76,7 +77,7 @@ def _day_outputs(lake: Path, day: date) -> dict[str, str]:
 def test_a_landed_day_is_validated_traced_and_exported(
     airflow_db: Path, province: Province, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Then re-running the day gives the same outputs, and running D never touches D-1."""
+    """Then re-running the day gives the same outputs, running D never touches D-1, and the twin agrees."""
     _service_env(monkeypatch, province.lake, province.vault, province.bootstrap)
     before = DAY - timedelta(days=1)
 
@@ -104,6 +105,13 @@ def test_a_landed_day_is_validated_traced_and_exported(
     assert state == "success", tasks
     assert _day_outputs(province.lake, DAY) == first, "re-running D must leave the same outputs"
     assert _day_outputs(province.lake, before) == yesterday, "running D must not touch D-1"
+
+    monkeypatch.setenv("TRACELAKE_TRACE_ENGINE", "duckdb")
+    state, tasks = _run_day(DAY)
+    assert state == "success", tasks
+    assert _day_outputs(province.lake, DAY) == first, "the DuckDB twin must give the DAG the same outputs"
+    manifest = province.lake / "manifests" / "trace" / f"date={DAY.isoformat()}" / "manifest.json"
+    assert json.loads(manifest.read_text())["engine"] == "duckdb"
 
 
 def _corrupt_checkins(lake: Path) -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 
 from tracelake.cli.console import console, stage_progress
@@ -161,7 +162,9 @@ def trace(
     lake: LakeOption = None,
     rules: RulesOption = None,
     master: Annotated[str | None, typer.Option("--master", help="Spark master URL; default local.")] = None,
-    engine: Annotated[str, typer.Option("--engine", help="spark, or duckdb (the twin).")] = "spark",
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="spark, or duckdb (the twin); default TRACELAKE_TRACE_ENGINE.")
+    ] = None,
 ) -> None:
     """Find F0s, their F1 and F2 contacts for day D, and write the contact graph and exposure tables."""
     from jobs.trace import trace_day
@@ -169,6 +172,7 @@ def trace(
     settings = _settings(lake)
     the_day = _day(day)
     the_rules = _rules(rules, settings)
+    engine = engine or settings.trace_engine
     if engine not in ("spark", "duckdb"):
         fail("--engine must be spark or duckdb")
     with console.status(f"Tracing {the_day} with {engine}…"):
@@ -321,9 +325,20 @@ def airflow() -> None:
     run_standalone(Settings())
 
 
+SETTINGS_MODELS = ("Settings", "AirflowSettings")
+"""Models read from the environment: their validation errors are a user's setting, said as such."""
+
+
 def main() -> None:
     try:
         app()
+    except ValidationError as problem:
+        if problem.title not in SETTINGS_MODELS:
+            raise
+        for error in problem.errors():  # a TRACELAKE_* variable that does not parse
+            name = "TRACELAKE_" + "_".join(str(part) for part in error["loc"]).upper()
+            console.print(f"[bold red]error:[/] {name}={error['input']!r}: {error['msg']}")
+        sys.exit(2)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]")
         sys.exit(130)
