@@ -39,6 +39,14 @@ def _sorted_person_id_lists(lists: pa.ChunkedArray, identities: pa.Table) -> pa.
     return pa.ListArray.from_arrays(offsets, pc.take(person_ids, order))
 
 
+def pseudonyms_named(curated: pa.Table) -> pa.ChunkedArray:
+    """Every pseudonym the export of these EXPOSURES_CURATED rows re-identifies: persons, sources and cases."""
+    lists = [pc.list_flatten(curated[name]) for name in ("source_pseudonyms", "case_pseudonyms")]
+    return pa.chunked_array(
+        [*curated["person_pseudonym"].chunks, *(chunk for flat in lists for chunk in flat.chunks)], pa.string()
+    )
+
+
 def reidentify(curated: pa.Table, identities: pa.Table) -> pa.Table:
     """EXPOSURES_EXPORT rows from EXPOSURES_CURATED rows, sorted by (tier, person_id)."""
     export = pa.Table.from_arrays(

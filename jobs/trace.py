@@ -19,7 +19,7 @@ from jobs.inputs import plan_inputs
 from jobs.manifest import manifest, manifest_bytes
 from jobs.outputs import PART_FILE, DayDirectory, replace_day
 from jobs.params import TraceParams
-from jobs.reidentify import reidentify
+from jobs.reidentify import pseudonyms_named, reidentify
 from tracelake.lake import Lake
 from tracelake.rules import Rules
 from tracelake.vault import read_identities
@@ -77,7 +77,7 @@ def trace_day(
     output = runner.run(plan, params)
     clock = time.perf_counter()
     curated = curate(output, rules.version, rules.tier_name, rules.tiers.max_depth)
-    export = reidentify(curated.exposures, read_identities(vault))
+    export = reidentify(curated.exposures, read_identities(vault, pseudonyms_named(curated.exposures)))
     tier_counts = {rules.tier_name(depth): count for depth, count in sorted(output.tier_counts.items())}
     tables = {
         "contacts": (lake.curated_day("contacts", day), curated.contacts),

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Callable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from schemas.lake import VAULT
@@ -60,12 +61,19 @@ def write_identities(vault: str, name: str, pairs: pa.Table) -> None:
     write_atomically(table, fs, final)
 
 
-def read_identities(vault: str) -> pa.Table:
-    """Every (pseudonym, person_id) pair in the vault, once each."""
+def read_identities(vault: str, pseudonyms: pa.Array | None = None) -> pa.Table:
+    """Every (pseudonym, person_id) pair in the vault, once each; only those of `pseudonyms` when given.
+
+    Narrowing to the pseudonyms a caller needs (an export names thousands of
+    people; the vault holds the whole province) before making pairs distinct
+    keeps the hashing to one pass over the vault.
+    """
     fs, root = filesystem(vault)
     directory = join(root, IDENTITIES)
     if fs.get_file_info(directory).type != pa.fs.FileType.Directory:
         return VAULT.empty_table()
     table = ds.dataset(directory, format="parquet", filesystem=fs, schema=VAULT).to_table()
+    if pseudonyms is not None:
+        table = table.filter(pc.is_in(table["pseudonym"], value_set=pc.unique(pseudonyms)))
     unique = table.group_by(["pseudonym"]).aggregate([("person_id", "min")])
     return unique.rename_columns(["pseudonym", "person_id"])

@@ -10,11 +10,12 @@ from jobs.curate import minutes
 from jobs.inputs import plan_inputs
 from jobs.outputs import DayDirectory, replace_day
 from jobs.params import TraceParams, micros, midnights
-from jobs.reidentify import MissingIdentityError, reidentify
+from jobs.reidentify import MissingIdentityError, pseudonyms_named, reidentify
 from schemas.lake import EXPOSURES_CURATED, VAULT
 from tests.jobs.tracing import rules_with
 from tracelake.lake import Lake
 from tracelake.rules import load_rules
+from tracelake.vault import read_identities, write_identities
 
 
 def test_params_are_exact_microseconds_of_the_rules() -> None:
@@ -91,6 +92,24 @@ def test_reidentification_sorts_lists_by_person_id_and_rows_by_tier_then_person(
     assert rows[0]["source_ids"] == ["+841", "+845"]
     assert rows[2]["case_ids"] == ["+841", "+845"]
     assert rows[1]["source_ids"] == []
+
+
+def test_the_export_reads_only_the_vault_pairs_it_names(tmp_path: Path) -> None:
+    vault = str(tmp_path / "vault")
+    write_identities(vault, "one", pa.table({"pseudonym": ["a", "b", "x"], "person_id": ["+849", "+841", "+840"]}))
+    write_identities(vault, "two", pa.table({"pseudonym": ["b", "c", "y"], "person_id": ["+841", "+845", "+842"]}))
+    curated = _curated([
+        {"person_pseudonym": "a", "source_pseudonyms": ["b"], "case_pseudonyms": ["c"]},
+        {"person_pseudonym": "b", "source_pseudonyms": ["c"], "case_pseudonyms": ["c"]},
+    ])
+    named = read_identities(vault, pseudonyms_named(curated))
+    assert sorted(named.to_pylist(), key=str) == sorted(
+        [{"pseudonym": "a", "person_id": "+849"}, {"pseudonym": "b", "person_id": "+841"},
+         {"pseudonym": "c", "person_id": "+845"}], key=str)
+    assert reidentify(curated, named) == reidentify(curated, read_identities(vault))
+    stranger = _curated([{"person_pseudonym": "a", "source_pseudonyms": ["zz"], "case_pseudonyms": []}])
+    with pytest.raises(MissingIdentityError, match="zz"):
+        reidentify(stranger, read_identities(vault, pseudonyms_named(stranger)))
 
 
 def test_reidentification_refuses_an_unknown_pseudonym() -> None:
