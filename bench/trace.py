@@ -13,11 +13,11 @@ the ratios compare the tracing work. Peak RSS is sampled over this process and
 its children (Spark's JVM). The last line is the Spark/DuckDB ratio of the
 summed times over both sizes.
 
-With `--floors`, it then measures on the 1x lake what any exact Spark plan
-pays before it traces anything: one scan of the columns tracing reads, and the
-count of copies per event_id hash that finding resends starts with (the job's
-own first step), each the best of two warm runs and printed as a share of the
-DuckDB twin's whole 1x time.
+With `--floors`, it then measures on the 1x lake what Spark pays before it
+traces anything: one scan of the columns tracing reads (any plan reads them),
+and the count of copies per event_id hash (the cheapest exact start of finding
+resends measured, and the job's own first step), each the best of two warm
+runs and printed as a share of the DuckDB twin's whole 1x time.
 
     .venv/bin/python bench/trace.py [--people 1000000] [--workdir DIR] [--keep] [--floors]
 """

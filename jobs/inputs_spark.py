@@ -51,7 +51,7 @@ def _resent(raw: DataFrame, topic: str) -> tuple[DataFrame, int]:
     """event_id and first Kafka position of every event seen more than once, and the copies beyond the first.
 
     Copies are first counted per 64-bit hash of event_id: a hash aggregate
-    over longs, far cheaper than one over strings. Rows whose hash is seen
+    over longs, cheaper than one over strings. Rows whose hash is seen
     more than once (the resends, and any hash collisions) are then grouped by
     the event_id itself, which decides exactly, and their first position (a
     struct minimum, which only a sort-based aggregate computes) is taken

@@ -67,7 +67,7 @@ def test_a_setting_that_does_not_parse_is_named_with_what_it_should_be(tmp_path:
     assert not (tmp_path / "lake").exists()
 
 
-def test_the_trace_engine_comes_from_the_settings_unless_the_command_names_one(tmp_path: Path) -> None:
+def test_the_trace_engine_comes_from_the_settings_and_a_bad_one_is_refused(tmp_path: Path) -> None:
     lake = str(tmp_path / "lake")
     twin = _tracelake("trace", "--date", "2021-08-10", "--lake", lake, cwd=tmp_path,
                       settings={"TRACELAKE_TRACE_ENGINE": "duckdb"})

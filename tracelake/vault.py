@@ -61,7 +61,7 @@ def write_identities(vault: str, name: str, pairs: pa.Table) -> None:
     write_atomically(table, fs, final)
 
 
-def read_identities(vault: str, pseudonyms: pa.Array | None = None) -> pa.Table:
+def read_identities(vault: str, pseudonyms: pa.Array | pa.ChunkedArray | None = None) -> pa.Table:
     """Every (pseudonym, person_id) pair in the vault, once each; only those of `pseudonyms` when given.
 
     Narrowing to the pseudonyms a caller needs (an export names thousands of
