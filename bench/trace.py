@@ -300,7 +300,7 @@ TRACED_COLUMNS = {
     "proximity": ("event_id", "kafka_partition", "kafka_offset", "reporter_pseudonym", "contact_pseudonym",
                   "observed_at", "rssi", "reporter_os", "contact_os"),
 }
-"""What the trace job reads of the two large topics."""
+"""What the trace job reads of the two large topics (the `_Keep` readers of jobs/inputs_spark.py)."""
 
 
 def _best_of_two(run: Callable[[], None]) -> float:

@@ -77,7 +77,7 @@ def _case_person_ids(tiers: Mapping[str, int], vault: str) -> set[str]:
     cases = {pseudonym for pseudonym, depth in tiers.items() if depth == CASE_TIER}
     if not cases:
         return set()
-    wanted = read_identities(vault, pa.array(sorted(cases), pa.string()))
+    wanted = read_identities(vault, pa.array(list(cases), pa.string()))
     return set(wanted["person_id"].to_pylist())
 
 

@@ -90,8 +90,7 @@ def run_pipeline(events: Path, settings: Settings, day: date, rules: Rules, *, s
     with _timed(result, "validate raw"):
         result.judge(validate_raw(settings.lake, day, settings, rules, raise_on_failure=strict))
 
-    engine = "Spark" if settings.trace_engine == "spark" else "DuckDB"
-    with _timed(result, "trace"), console.status(f"Tracing F0 → F1 → F2 with {engine}…"):
+    with _timed(result, "trace"), console.status(f"Tracing F0 → F1 → F2 with {settings.trace_engine}…"):
         traced = trace_day(
             settings.lake, day, rules, vault=settings.vault_location,
             engine=settings.trace_engine, spark_master=settings.spark_master,
