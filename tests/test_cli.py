@@ -86,6 +86,35 @@ def test_the_lander_refuses_to_start_as_a_service_without_a_key(tmp_path: Path) 
     assert "Traceback" not in env_less.stdout + env_less.stderr
 
 
+def test_every_command_taking_rules_refuses_an_out_of_range_value_naming_the_key(tmp_path: Path) -> None:
+    from schemas import default_rules_path
+
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(default_rules_path().read_text().replace("linger_minutes: 30", "linger_minutes: .inf"))
+    events = tmp_path / "events"
+    events.mkdir()
+    _write(events, "checkins", [])
+    lake = str(tmp_path / "lake")
+    commands = {
+        "trace": ("trace", "--date", "2021-08-10", "--lake", lake, "--engine", "duckdb"),
+        "run": ("run", "--events", str(events), "--lake", lake, "--date", "2021-08-10"),
+        "export": ("export", "--date", "2021-08-10", "--lake", lake),
+        "province-report": ("province-report", "--date", "2021-08-10", "--lake", lake),
+    }
+    for name, arguments in commands.items():
+        result = _tracelake(*arguments, "--rules", str(rules), cwd=tmp_path)
+        assert result.returncode == 2, (name, result.stdout + result.stderr)
+        assert "venue.linger_minutes: Input should be a finite number" in result.stdout, name
+        assert "Traceback" not in result.stdout + result.stderr, name
+    deep = tmp_path / "deep.yaml"
+    deep.write_text(default_rules_path().read_text().replace("max_depth: 2", "max_depth: 99"))
+    depth = _tracelake("trace", "--date", "2021-08-10", "--lake", lake, cwd=tmp_path,
+                       settings={"TRACELAKE_RULES": str(deep)})
+    assert depth.returncode == 2
+    assert "tiers.max_depth: Input should be less than or equal to 5" in depth.stdout
+    assert not (tmp_path / "lake").exists()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["spark", "duckdb"])
 def test_run_traces_a_hand_made_day_into_the_contract_export(tmp_path: Path, engine: str) -> None:

@@ -2,14 +2,24 @@
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from schemas import default_rules_path
 
 OS_PAIRS = ("android-android", "android-ios", "ios-android", "ios-ios")
+MINUTES_PER_DAY = 24 * 60
+MAX_LOOKBACK_DAYS = 60
+"""The contract keeps case dates within 60 days of their report: no rule needs to reach further back."""
+
+Minutes = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=MINUTES_PER_DAY)]
+"""A duration the rules judge within one day (a stay, a gap, an overlap): finite, never a boolean."""
+Dbm = Annotated[int, Field(strict=True, ge=-127, le=20)]
+"""An RSSI threshold on the contract's range of rssi."""
 
 
 class RulesError(ValueError):
@@ -21,20 +31,20 @@ class _Strict(BaseModel):
 
 
 class InfectiousWindow(_Strict):
-    days_before_onset: int = Field(ge=0)
-    days_before_sample: int = Field(ge=0)
+    days_before_onset: int = Field(strict=True, ge=0, le=MAX_LOOKBACK_DAYS)
+    days_before_sample: int = Field(strict=True, ge=0, le=MAX_LOOKBACK_DAYS)
 
 
 class VenueRules(_Strict):
-    default_stay_minutes: float = Field(gt=0)
-    linger_minutes: float = Field(ge=0)
-    min_overlap_minutes: float = Field(ge=0)
+    default_stay_minutes: Minutes = Field(gt=0)
+    linger_minutes: Minutes
+    min_overlap_minutes: Minutes
 
 
 class BleRules(_Strict):
-    rssi_threshold_dbm: dict[str, int]
-    merge_gap_minutes: float = Field(ge=0)
-    min_cumulative_minutes: float = Field(ge=0)
+    rssi_threshold_dbm: dict[str, Dbm]
+    merge_gap_minutes: Minutes
+    min_cumulative_minutes: Minutes
 
     @field_validator("rssi_threshold_dbm")
     @classmethod
@@ -47,13 +57,13 @@ class BleRules(_Strict):
 
 
 class TierRules(_Strict):
-    max_depth: int = Field(ge=1, le=9)
+    max_depth: int = Field(strict=True, ge=1, le=5)
 
 
 class Rules(_Strict):
     version: str = Field(min_length=1)
     timezone: str
-    lookback_days: int = Field(ge=0)
+    lookback_days: int = Field(strict=True, ge=1, le=MAX_LOOKBACK_DAYS)
     infectious_window: InfectiousWindow
     venue: VenueRules
     ble: BleRules
@@ -119,10 +129,12 @@ def load_rules(path: str | Path | None = None) -> Rules:
         raise RulesError(f"rules file {source}: {problems}") from exc
 
 
-def _problem(error: object) -> str:
-    kind = error["type"]  # type: ignore[index]
+def _problem(error: ErrorDetails) -> str:
+    kind = error["type"]
     if kind == "missing":
         return "missing key"
     if kind == "extra_forbidden":
         return "unknown key"
-    return str(error["msg"])  # type: ignore[index]
+    if isinstance(error["input"], bool):
+        return "a number is expected here, not true/false"
+    return error["msg"]
