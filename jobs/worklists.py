@@ -28,6 +28,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from jobs.analyst_db import UNKNOWN_DISTRICT, register_lake_views
+from jobs.spreadsheet import safe_row
 from schemas.lake import EXPOSURES_EXPORT
 from tracelake.lake import EXPORTS, Lake, filesystem, in_progress_name, join, write_atomically
 from tracelake.rules import Rules
@@ -335,11 +336,13 @@ def _csv_bytes(rows: Sequence[dict[str, Any]]) -> bytes:
     writer.writeheader()
     for row in rows:
         writer.writerow(
-            {
-                **row,
-                "last_exposure_local": row["last_exposure_local"].strftime("%Y-%m-%d %H:%M"),
-                "first_exposure_local": row["first_exposure_local"].strftime("%Y-%m-%d %H:%M"),
-            }
+            safe_row(
+                {
+                    **row,
+                    "last_exposure_local": row["last_exposure_local"].strftime("%Y-%m-%d %H:%M"),
+                    "first_exposure_local": row["first_exposure_local"].strftime("%Y-%m-%d %H:%M"),
+                }
+            )
         )
     return buffer.getvalue().encode(CSV_ENCODING)
 

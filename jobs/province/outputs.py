@@ -10,6 +10,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from jobs.spreadsheet import safe_row
 from tracelake.lake import filesystem, join, write_bytes_atomically
 
 
@@ -22,12 +23,12 @@ def write_text(directory: str, name: str, text: str) -> str:
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
-    """A CSV document with a header line; None is written as an empty cell."""
+    """A CSV document with a header line; None is written as an empty cell, formulas neutralized."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(header), lineterminator="\n", extrasaction="raise")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: "" if value is None else value for key, value in row.items()})
+        writer.writerow(safe_row(row))
     return buffer.getvalue()
 
 
