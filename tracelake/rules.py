@@ -2,11 +2,11 @@
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from schemas import default_rules_path
@@ -15,6 +15,9 @@ OS_PAIRS = ("android-android", "android-ios", "ios-android", "ios-ios")
 MINUTES_PER_DAY = 24 * 60
 MAX_LOOKBACK_DAYS = 60
 """The contract keeps case dates within 60 days of their report: no rule needs to reach further back."""
+DEFAULT_RETENTION_DAYS = 21
+"""BlueTrace kept 21 days; Vietnam's Law 91/2025/QH15 keeps personal data no longer than needed."""
+MAX_RETENTION_DAYS = 3650
 
 Minutes = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=MINUTES_PER_DAY)]
 """A duration the rules judge within one day (a stay, a gap, an overlap): finite, never a boolean."""
@@ -68,6 +71,29 @@ class Rules(_Strict):
     venue: VenueRules
     ble: BleRules
     tiers: TierRules
+    retention_days: int = Field(default=DEFAULT_RETENTION_DAYS, strict=True, ge=3, le=MAX_RETENTION_DAYS)
+    """Days of raw events, quarantine, identities and exports kept, the run day included (jobs.retention)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_retention(cls, document: Any) -> Any:
+        """A file without `retention_days` keeps 21 days, or the lookback plus two when that is longer."""
+        if isinstance(document, dict) and "retention_days" not in document:
+            lookback = document.get("lookback_days")
+            if type(lookback) is int:
+                return {**document, "retention_days": max(DEFAULT_RETENTION_DAYS, lookback + 2)}
+        return document
+
+    @field_validator("retention_days")
+    @classmethod
+    def _keeps_a_lookback(cls, value: int, info: ValidationInfo) -> int:
+        lookback = info.data.get("lookback_days")
+        if isinstance(lookback, int) and value < lookback + 2:
+            raise ValueError(
+                f"must be at least lookback_days + 2 = {lookback + 2}: a run for D reads raw days from "
+                f"D - lookback_days - 1, and they must still be kept"
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod

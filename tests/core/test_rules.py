@@ -99,7 +99,8 @@ def test_newer_rules_load_with_their_own_version(tmp_path: Path) -> None:
 
 def test_bounds_are_inclusive_where_the_rules_say_so(tmp_path: Path) -> None:
     rules = load_rules(_write(tmp_path, {
-        "lookback_days": 60, "tiers.max_depth": 5, "venue.default_stay_minutes": 1440, "venue.linger_minutes": 0,
+        "lookback_days": 60, "retention_days": 62, "tiers.max_depth": 5, "venue.default_stay_minutes": 1440,
+        "venue.linger_minutes": 0,
         "ble.rssi_threshold_dbm.ios-ios": 20, "ble.rssi_threshold_dbm.android-android": -127,
         "infectious_window.days_before_onset": 60, "infectious_window.days_before_sample": 0,
     }))
