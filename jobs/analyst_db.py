@@ -1,17 +1,19 @@
-"""The analysts' DuckDB file: views over the lake's Parquet, pseudonyms only.
+"""The analysts' DuckDB file: the lake's pseudonymized tables, copied into one self-sufficient file.
 
-Analysts get one file, `tracelake.duckdb` at the lake root, that they can open
-from any directory (`duckdb /lake/tracelake.duckdb`): every view reads the
-lake's Parquet through absolute paths computed when the file is built, so new
-files under an existing table show up without a rebuild. A table with no file
-yet becomes an empty view with the right columns, so queries written today
-keep working on a fresh lake; the daily run rebuilds the file and the view
-then points at the Parquet.
+Analysts get one file, `tracelake.duckdb` at the lake root. Its tables are
+materialized when the file is built, from the analyst area of the lake only
+(raw venues and case reports, the curated tables, quarantine reasons, run
+manifests), and its views and macros read only those tables: no definition in
+the file names a path. So the file answers its queries when nothing else is
+readable (copied to a laptop, or opened by someone granted only this file),
+and it cannot reach the tracers' `exports/` or the identity vault, which hold
+raw phone numbers and citizen IDs. Raw check-ins and sightings stay out (at
+province scale they would make the file as large as the raw lake): the file
+keeps their counts per topic and day in `landed_events`.
 
-The same views back the tracers' worklists and the daily report
-(`register_lake_views` on an in-memory connection), so a district count means
-the same thing in all three places. Nothing here reads `exports/` or the
-vault: those carry raw phone numbers and citizen IDs.
+The same definitions back the tracers' worklists and the daily report
+(`register_lake_views` on an in-memory connection, reading the lake's Parquet
+directly), so a district count means the same thing in all three places.
 """
 
 import os
@@ -197,10 +199,81 @@ def register_lake_views(
     for name, sql in _derived_views(rules).items():
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
         names.append(name)
+    _create_macros(con, rules)
+    return tuple(names)
+
+
+def _create_macros(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
     zone = _quote(rules.timezone)
     con.execute(f"CREATE OR REPLACE MACRO local_time(instant) AS instant AT TIME ZONE {zone}")
     con.execute(f"CREATE OR REPLACE MACRO local_day(instant) AS CAST(instant AT TIME ZONE {zone} AS DATE)")
-    return tuple(names)
+
+
+MATERIALIZED: tuple[str, ...] = (
+    "raw_venues",
+    "raw_case_reports",
+    "contacts",
+    "exposures",
+    "cases",
+    "quarantine",
+    "run_manifests",
+    "exposure_districts",
+)
+"""Lake views copied into the file as tables: what the worked queries and the file's own views read."""
+
+FILE_VIEWS: tuple[str, ...] = ("venues", "district_exposures")
+"""Derived views kept as views in the file: their SQL reads only materialized tables."""
+
+LANDED_TOPICS: dict[str, str] = {
+    "checkins": "raw_checkins",
+    "proximity": "raw_sightings",
+    "case_reports": "raw_case_reports",
+    "venues": "raw_venues",
+}
+
+LAKE_CATALOG = "lake"
+"""An in-memory catalog, attached only while the file is built, that holds the views over the Parquet."""
+
+
+def _landed_events_select() -> str:
+    return " UNION ALL ".join(
+        f"SELECT '{topic}' AS topic, date, count(*) AS events FROM {LAKE_CATALOG}.main.{view} GROUP BY date"
+        for topic, view in LANDED_TOPICS.items()
+    )
+
+
+def fill_analyst_db(
+    con: duckdb.DuckDBPyConnection, lake_root: str, day: date | None, rules: Rules
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Materialize the analysts' tables and views into `con`'s database; returns (tables, views).
+
+    The views over the lake's Parquet live in an in-memory catalog attached for
+    the build and detached after it, so nothing that names a path is saved.
+    """
+    target = con.execute("SELECT current_database()").fetchall()[0][0]
+    con.execute(f"ATTACH ':memory:' AS {LAKE_CATALOG}")
+    try:
+        con.execute(f"USE {LAKE_CATALOG}")
+        register_lake_views(con, lake_root, rules)
+        con.execute(f'USE "{target}"')
+        for name in MATERIALIZED:
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM {LAKE_CATALOG}.main.{name}")
+        con.execute(f"CREATE TABLE landed_events AS {_landed_events_select()} ORDER BY topic, date")
+    finally:
+        con.execute(f'USE "{target}"')
+        con.execute(f"DETACH {LAKE_CATALOG}")
+    derived = _derived_views(rules)
+    for name in FILE_VIEWS:
+        con.execute(f"CREATE VIEW {name} AS {derived[name]}")
+    if day is not None:
+        con.execute(f"CREATE VIEW latest_day AS SELECT DATE '{day.isoformat()}' AS day")
+    else:
+        con.execute(
+            "CREATE VIEW latest_day AS SELECT max(date) AS day FROM ("
+            "SELECT date FROM run_manifests UNION ALL SELECT date FROM exposures UNION ALL SELECT date FROM cases)"
+        )
+    _create_macros(con, rules)
+    return (*MATERIALIZED, "landed_events"), (*FILE_VIEWS, "latest_day")
 
 
 def build_analyst_db(lake_root: str | Path, day: date | None = None, *, rules: Rules | None = None) -> Path:
@@ -223,19 +296,11 @@ def build_analyst_db(lake_root: str | Path, day: date | None = None, *, rules: R
         leftover.unlink(missing_ok=True)
     con = duckdb.connect(str(building))
     try:
-        names = register_lake_views(con, str(directory), rules)
-        if day is not None:
-            con.execute(f"CREATE VIEW latest_day AS SELECT DATE '{day.isoformat()}' AS day")
-        else:
-            con.execute(
-                "CREATE VIEW latest_day AS SELECT max(date) AS day FROM ("
-                "SELECT date FROM run_manifests UNION ALL SELECT date FROM exposures UNION ALL SELECT date FROM cases)"
-            )
+        tables, views = fill_analyst_db(con, str(directory), day, rules)
         con.execute(
-            "CREATE TABLE tracelake_build AS SELECT ? AS built_at, ? AS lake_root, ? AS rules_version, "
-            "? AS timezone, ? AS views, ? AS suppress_below",
-            [datetime.now(UTC), str(directory), rules.version, rules.timezone, [*names, "latest_day"],
-             SUPPRESS_BELOW],
+            "CREATE TABLE tracelake_build AS SELECT ? AS built_at, ? AS rules_version, "
+            "? AS timezone, ? AS tables, ? AS views, ? AS suppress_below",
+            [datetime.now(UTC), rules.version, rules.timezone, list(tables), list(views), SUPPRESS_BELOW],
         )
         con.execute("CHECKPOINT")
     finally:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -37,34 +38,80 @@ def _views(path: Path) -> list[str]:
     return [name for (name,) in _rows(path, "SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1")]
 
 
+def _relations(path: Path) -> list[str]:
+    """Every table and view an analyst can query in the file."""
+    tables = [name for (name,) in _rows(path, "SELECT table_name FROM duckdb_tables() WHERE NOT internal")]
+    return sorted([*tables, *_views(path)])
+
+
+def _definitions(path: Path) -> str:
+    views = _rows(path, "SELECT sql FROM duckdb_views() WHERE NOT internal")
+    macros = _rows(path, "SELECT macro_definition FROM duckdb_functions() WHERE function_type = 'macro' "
+                         "AND NOT internal")
+    return " ".join(str(sql) for (sql,) in [*views, *macros])
+
+
 def test_the_file_sits_at_the_lake_root_and_leaves_nothing_half_written(lake: Path, db: Path) -> None:
     assert db == lake.resolve() / "tracelake.duckdb"
     assert not [path.name for path in lake.iterdir() if path.name.startswith(".")]
 
 
-def test_views_read_the_lake_from_any_working_directory(
-    db: Path, lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    moved_view = _rows(db, "SELECT count(*) FROM raw_checkins")[0][0]
-    on_disk = ds.dataset(lake / "raw" / "checkins", format="parquet", partitioning="hive").count_rows()
-    assert moved_view == on_disk > 0
-    assert _rows(db, "SELECT count(*) FROM raw_sightings")[0][0] == ds.dataset(
-        lake / "raw" / "proximity", format="parquet", partitioning="hive"
-    ).count_rows()
+def test_the_file_holds_the_tables_and_counts_what_it_leaves_out(db: Path, lake: Path) -> None:
     assert _rows(db, "SELECT count(*) FROM exposures WHERE date = DATE '2021-08-03'")[0][0] == EXPECTED.exposed
+    landed = {(topic, day): events for topic, day, events in _rows(db, "SELECT * FROM landed_events")}
+    for topic in ("checkins", "proximity", "case_reports", "venues"):
+        on_disk = ds.dataset(lake / "raw" / topic, format="parquet", partitioning="hive").count_rows()
+        assert sum(events for (name, _), events in landed.items() if name == topic) == on_disk > 0
+    assert "raw_checkins" not in _relations(db)
+    assert "raw_sightings" not in _relations(db)
 
 
-def test_no_view_carries_a_raw_id_or_reads_the_exports(db: Path) -> None:
+def test_nothing_in_the_file_carries_a_raw_id_or_names_a_path(db: Path, lake: Path) -> None:
     raw_ids = [*PEOPLE.values(), "0912 345 678"]
-    for view in _views(db):
-        for row in _rows(db, f"SELECT * FROM {view}"):
+    for relation in _relations(db):
+        for row in _rows(db, f"SELECT * FROM {relation}"):
             text = repr(row)
-            assert not [raw for raw in raw_ids if raw in text], f"{view} shows a raw id: {row}"
-    definitions = " ".join(sql for (sql,) in _rows(db, "SELECT sql FROM duckdb_views() WHERE NOT internal"))
-    assert "/exports/" not in definitions
-    assert "vault" not in definitions
+            assert not [raw for raw in raw_ids if raw in text], f"{relation} shows a raw id: {row}"
+            assert str(lake.resolve()) not in text, f"{relation} names the lake's location: {row}"
+    definitions = _definitions(db)
+    assert "local_time" in _rows(db, "SELECT string_agg(function_name) FROM duckdb_functions() "
+                                     "WHERE function_type = 'macro' AND NOT internal")[0][0]
+    readers = ("read_parquet", "read_csv", "read_json", "parquet_scan", "glob(", ".parquet", ".csv", ".json", "'/")
+    for reader in (*readers, str(lake.resolve())):
+        assert reader not in definitions
     assert "raw_value" not in [name for (name,) in _rows(db, "SELECT column_name FROM (DESCRIBE quarantine)")]
+
+
+def _answers(path: Path) -> list[list[tuple[object, ...]]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return [con.execute(query.replace("paste-a-pseudonym-here", "ps-c5")).fetchall() for query in _doc_queries()]
+    finally:
+        con.close()
+
+
+def test_the_file_answers_alone_and_reaches_no_other_area(db: Path, lake: Path, tmp_path: Path) -> None:
+    expected = _answers(db)
+    copy, vault = tmp_path / "lake", tmp_path / "lake-vault"
+    shutil.copytree(lake, copy)
+    shutil.copytree(lake.parent / "lake-vault", vault)
+    shutil.rmtree(copy / "exports")
+    shutil.rmtree(vault)
+    built = build_analyst_db(copy, DAY)
+    assert _answers(built) == expected
+    alone = tmp_path / "laptop" / "tracelake.duckdb"
+    alone.parent.mkdir()
+    shutil.move(built, alone)
+    shutil.rmtree(copy)
+    assert _answers(alone) == expected
+    con = duckdb.connect(str(alone), read_only=True)
+    try:
+        for removed in (copy / "exports" / "exposures" / "date=*" / "*.parquet", vault / "identities" / "*.parquet",
+                        copy / "raw" / "*" / "*" / "*.parquet"):
+            with pytest.raises(duckdb.IOException):
+                con.execute(f"SELECT * FROM read_parquet('{removed}')").fetchall()
+    finally:
+        con.close()
 
 
 def test_venues_keep_the_latest_version_of_each_venue(db: Path) -> None:
@@ -146,9 +193,9 @@ def test_the_documented_queries_give_the_right_answers(db: Path) -> None:
 def test_a_fresh_lake_gives_typed_empty_views_and_the_queries_still_run(tmp_path: Path) -> None:
     empty = build_empty_lake(tmp_path)
     db = build_analyst_db(empty)
-    for view in _views(db):
-        if view != "latest_day":
-            assert _rows(db, f"SELECT count(*) FROM {view}") == [(0,)], view
+    for relation in _relations(db):
+        if relation not in ("latest_day", "tracelake_build"):
+            assert _rows(db, f"SELECT count(*) FROM {relation}") == [(0,)], relation
     types = dict(_rows(db, "SELECT column_name, column_type FROM (DESCRIBE exposures)"))
     assert types["first_exposure_at"] == "TIMESTAMP WITH TIME ZONE"
     assert types["channels"] == "VARCHAR[]"
@@ -164,7 +211,8 @@ def test_a_fresh_lake_gives_typed_empty_views_and_the_queries_still_run(tmp_path
 def test_views_registered_in_memory_match_the_file(lake: Path, db: Path) -> None:
     con = duckdb.connect()
     names = register_lake_views(con, str(lake))
-    assert set(names) | {"latest_day"} == set(_views(db))
+    left_out = {"raw_checkins", "raw_sightings"}
+    assert set(names) - left_out | {"landed_events", "latest_day", "tracelake_build"} == set(_relations(db))
     assert con.execute("SELECT count(*) FROM contacts").fetchone() == _rows(db, "SELECT count(*) FROM contacts")[0]
     con.close()
 
