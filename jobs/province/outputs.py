@@ -23,9 +23,13 @@ def write_text(directory: str, name: str, text: str) -> str:
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
-    """A CSV document with a header line; None is written as an empty cell, formulas neutralized."""
+    """A CSV document with a header line; None is written as an empty cell, formulas neutralized.
+
+    Lines end in CRLF (RFC 4180), so the writer also quotes a cell holding a bare CR,
+    which spreadsheets would otherwise take for the end of the row.
+    """
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(header), lineterminator="\n", extrasaction="raise")
+    writer = csv.DictWriter(buffer, fieldnames=list(header), lineterminator="\r\n", extrasaction="raise")
     writer.writeheader()
     for row in rows:
         writer.writerow(safe_row(row))
