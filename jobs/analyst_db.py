@@ -112,7 +112,10 @@ def _parquet_select(con: duckdb.DuckDBPyConnection, root: str, view: ParquetView
     )
     if not _has_files(con, reader):
         return _empty_select(con, view.schema, view.hidden)
-    exclude = f" EXCLUDE ({', '.join(view.hidden)})" if view.hidden else ""
+    # Only files landed before a hidden column left the schema still carry it.
+    landed = {name for name, *_ in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()}
+    hidden = [name for name in view.hidden if name in landed]
+    exclude = f" EXCLUDE ({', '.join(hidden)})" if hidden else ""
     return f"SELECT *{exclude} FROM {reader}"
 
 

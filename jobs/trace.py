@@ -13,6 +13,8 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
+import pyarrow.compute as pc
+
 from jobs.curate import curate
 from jobs.engine import Engine, TopicCounts
 from jobs.inputs import plan_inputs
@@ -20,9 +22,10 @@ from jobs.manifest import manifest, manifest_bytes
 from jobs.outputs import PART_FILE, DayDirectory, replace_day
 from jobs.params import TraceParams
 from jobs.reidentify import pseudonyms_named, reidentify
-from tracelake.lake import Lake
+from tracelake.audit import record_reidentification
+from tracelake.lake import EXPORTS, Lake, join
 from tracelake.rules import Rules
-from tracelake.vault import read_identities
+from tracelake.vault import read_identities, vault_key_fingerprint
 
 EngineName = Literal["spark", "duckdb"]
 MANIFEST_FILE = "manifest.json"
@@ -77,7 +80,12 @@ def trace_day(
     output = runner.run(plan, params)
     clock = time.perf_counter()
     curated = curate(output, rules.version, rules.tier_name, rules.tiers.max_depth)
-    export = reidentify(curated.exposures, read_identities(vault, pseudonyms_named(curated.exposures)))
+    named = pseudonyms_named(curated.exposures)
+    export = reidentify(curated.exposures, read_identities(vault, named))
+    record_reidentification(
+        vault, day=day, output=join(EXPORTS, "exposures"), people=pc.count_distinct(named).as_py(),
+        key_fingerprint=vault_key_fingerprint(vault),
+    )
     tier_counts = {rules.tier_name(depth): count for depth, count in sorted(output.tier_counts.items())}
     tables = {
         "contacts": (lake.curated_day("contacts", day), curated.contacts),

@@ -30,10 +30,11 @@ import pyarrow.fs as pafs
 from jobs.analyst_db import UNKNOWN_DISTRICT, register_lake_views
 from jobs.spreadsheet import safe_row
 from schemas.lake import EXPOSURES_EXPORT
+from tracelake.audit import record_reidentification
 from tracelake.lake import EXPORTS, Lake, filesystem, in_progress_name, join, write_atomically
 from tracelake.rules import Rules
 from tracelake.settings import Settings
-from tracelake.vault import read_identities
+from tracelake.vault import read_identities, vault_key_fingerprint
 
 WORKLISTS = "worklists"
 CSV_ENCODING = "utf-8-sig"
@@ -374,13 +375,18 @@ def write_worklists(lake_root: str, day: date, rules: Rules, *, vault: str | Non
     zone = rules.zone
     con = duckdb.connect()
     try:
+        vault = vault or default_vault(lake_root)
         register_lake_views(con, lake_root, rules)
         con.register("export", _read_export(lake, day))
-        con.register("vault", read_identities(vault or default_vault(lake_root)))
+        con.register("vault", read_identities(vault))
         entries = _entries(con, day, zone)
         names = _venue_names(con)
     finally:
         con.close()
+    record_reidentification(
+        vault, day=day, output=join(EXPORTS, WORKLISTS), people=len(entries),
+        key_fingerprint=vault_key_fingerprint(vault),
+    )
 
     fs, root = filesystem(lake_root)
     directory = join(root, EXPORTS, WORKLISTS, f"date={day.isoformat()}")

@@ -6,6 +6,8 @@ overwrites instead of duplicating). A local run without a configured key keeps
 its generated key here too, never in the lake.
 """
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Callable
 
@@ -19,6 +21,7 @@ from tracelake.settings import Settings
 
 KEY_FILE = "pseudonymization.key"
 IDENTITIES = "identities"
+FINGERPRINT_LABEL = b"tracelake pseudonymization key fingerprint"
 
 
 class MissingKeyError(RuntimeError):
@@ -77,3 +80,18 @@ def read_identities(vault: str, pseudonyms: pa.Array | pa.ChunkedArray | None = 
         table = table.filter(pc.is_in(table["pseudonym"], value_set=pc.unique(pseudonyms)))
     unique = table.group_by(["pseudonym"]).aggregate([("person_id", "min")])
     return unique.rename_columns(["pseudonym", "person_id"])
+
+
+def key_fingerprint(key: bytes) -> str:
+    """HMAC-SHA256 of a fixed label under the key: names the key in records without revealing it."""
+    return hmac.new(key, FINGERPRINT_LABEL, hashlib.sha256).hexdigest()
+
+
+def vault_key_fingerprint(vault: str) -> str | None:
+    """The fingerprint of the key this vault's pairs were made with: its key file's; None when it has none."""
+    fs, root = filesystem(vault)
+    path = join(root, KEY_FILE)
+    if fs.get_file_info(path).type != pa.fs.FileType.File:
+        return None
+    with fs.open_input_stream(path) as stream:
+        return key_fingerprint(stream.read().strip())
