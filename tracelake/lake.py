@@ -13,6 +13,7 @@ CURATED = "curated"
 EXPORTS = "exports"
 MANIFESTS = "manifests"
 REPORTS = "reports"
+PUBLIC = "public"
 VALIDATION = "validation"
 DUCKDB_FILE = "tracelake.duckdb"
 
@@ -55,11 +56,20 @@ class Lake:
     def export_day(self, table: str, day: date) -> str:
         return join(self.export(table), f"date={day.isoformat()}")
 
+    def public_day(self, table: str, day: date) -> str:
+        """A province table for analysts and the public (counts of people 1-9 hidden)."""
+        return join(self.root, PUBLIC, table, f"date={day.isoformat()}")
+
     def manifest(self, job: str, day: date) -> str:
         return join(self.root, MANIFESTS, job, f"date={day.isoformat()}", "manifest.json")
 
     def report_day(self, day: date) -> str:
+        """The public report and map: no count of people from 1 to 9, no link into `exports/`."""
         return join(self.root, REPORTS, f"date={day.isoformat()}")
+
+    def tracer_report_day(self, day: date) -> str:
+        """The tracers' report, with exact numbers and links to their worklists."""
+        return join(self.export(REPORTS), f"date={day.isoformat()}")
 
     def validation_day(self, day: date) -> str:
         return join(self.root, VALIDATION, f"date={day.isoformat()}")
