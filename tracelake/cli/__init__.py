@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -315,6 +315,41 @@ def export(day: DateOption, lake: LakeOption = None, rules: RulesOption = None) 
         console.print(line)
     for name, where in exported.paths.items():
         console.print(f"{name}: {where}")
+
+
+@app.command()
+def purge(
+    before: Annotated[str, typer.Option("--before", help="First local day kept, YYYY-MM-DD; older days go.")],
+    lake: LakeOption = None,
+    rules: RulesOption = None,
+) -> None:
+    """Delete personal data of the days before --before, keeping what the days after it still need."""
+    from jobs.retention.purge import purge as run_purge
+
+    settings = _settings(lake)
+    try:
+        first_kept = parse_day(before)
+    except ValueError as problem:
+        fail(f"--before: {problem}")
+    the_rules = _rules(rules, settings)
+    latest = datetime.now(the_rules.zone).date() - timedelta(days=the_rules.retention_days - 1)
+    if first_kept > latest:
+        fail(f"--before: {first_kept} would purge days still inside the {the_rules.retention_days}-day retention "
+             f"window (retention_days of rules {the_rules.version}); the latest allowed today is {latest}")
+    result = run_purge(settings.lake, settings.vault_location, first_kept, the_rules)
+    if result.record is None:
+        console.print(f"Nothing before {first_kept} to purge.")
+        return
+    table = Table("area", "table", "days", "files", "rows", "carried", title=f"Purged before {first_kept}")
+    for purged in result.tables:
+        days = f"{purged.days[0]} .. {purged.days[-1]} ({len(purged.days)})"
+        table.add_row(purged.area, purged.table, days, f"{purged.files:,}", f"{purged.rows:,}",
+                      f"{purged.rows_carried:,}")
+    console.print(table)
+    identities = result.identities
+    console.print(f"identity vault: {identities.pairs_removed:,} pairs removed, {identities.files_rewritten:,} files "
+                  f"rewritten, {identities.files_deleted:,} deleted")
+    console.print(f"record: {result.record}")
 
 
 @app.command()
