@@ -21,6 +21,11 @@ backfilled or re-run day traces the same D whatever the wall clock says.
    file and the daily report; publishes the `tracelake_exposures_export`,
    `tracelake_worklists`, `tracelake_analyst_db` and `tracelake_daily_report`
    assets (event extra: `{"day": D}`).
+6. **purge**: retention (`retention_days` of the rules, D included): deletes
+   raw events, quarantine, curated tables, validation results, exports and
+   quarantined payloads of the days before D's window, carries forward the
+   check-ins and case reports a day inside it still needs, prunes the identity
+   vault, and records counts and days under `<lake>/manifests/purge/`.
 
 The tasks hand each other nothing but the lake: each reads day D's tables
 itself, so any task can be cleared and re-run alone; XComs only carry a
@@ -87,7 +92,12 @@ def tracelake_daily() -> None:
         context = get_current_context()
         return steps.export(settings, rules, steps.run_day(context, rules.zone), context["outlet_events"])
 
-    chain(wait_for_landing(), validate_raw(), trace(), validate_outputs(), export())
+    @task
+    def purge() -> dict[str, Any]:
+        settings, rules = steps.service_settings()
+        return steps.purge(settings, rules, steps.run_day(get_current_context(), rules.zone))
+
+    chain(wait_for_landing(), validate_raw(), trace(), validate_outputs(), export(), purge())
 
 
 DAG = tracelake_daily()

@@ -143,6 +143,15 @@ def export(settings: AirflowSettings, rules: Rules, day: date, outlet_events: An
     return published
 
 
+def purge(settings: AirflowSettings, rules: Rules, day: date) -> dict[str, Any]:
+    """Delete what the retention window of day D no longer needs (`retention_days` up to D); counts, no ids."""
+    from jobs.retention.purge import first_day_kept
+    from jobs.retention.purge import purge as purge_before
+
+    result = purge_before(settings.lake, settings.vault_location, first_day_kept(day, rules), rules)
+    return result.summary()
+
+
 def _worklist_summary(summary: Any) -> dict[str, Any]:
     """Where the worklists went and how many people they list: XComs never carry the phone numbers themselves."""
     return {"directory": summary.directory, "districts": len(summary.districts), "people": summary.people}

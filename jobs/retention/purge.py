@@ -16,7 +16,7 @@ files and rows, never a pseudonym or an id.
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -83,6 +83,20 @@ class PurgeResult:
     @property
     def purged_anything(self) -> bool:
         return bool(self.tables) or self.identities.changed
+
+    def summary(self) -> dict[str, Any]:
+        """Days and counts per table, for logs and Airflow's XComs: nothing that names a person."""
+        return {
+            "before": self.before.isoformat(),
+            "tables": {table.table: {"days": len(table.days), "rows": table.rows} for table in self.tables},
+            "identity_pairs_removed": self.identities.pairs_removed,
+            "record": self.record,
+        }
+
+
+def first_day_kept(day: date, rules: Rules) -> date:
+    """The retention window of day D: D and the `retention_days - 1` days before it."""
+    return day - timedelta(days=rules.retention_days - 1)
 
 
 @dataclass(frozen=True)

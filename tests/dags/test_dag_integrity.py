@@ -93,7 +93,7 @@ def test_every_dag_has_tags_docs_an_owner_and_retries_with_backoff(parsed: dict)
 def test_the_daily_dag_follows_local_days_and_publishes_its_exports(parsed: dict) -> None:  # type: ignore[type-arg]
     daily = parsed["dags"]["tracelake_daily"]
     assert daily["timetable"] == "CronDataIntervalTimetable"
-    assert list(daily["tasks"]) == ["wait_for_landing", "validate_raw", "trace", "validate_outputs", "export"]
+    assert list(daily["tasks"]) == ["wait_for_landing", "validate_raw", "trace", "validate_outputs", "export", "purge"]
     assert set(daily["tasks"]["export"]["outlets"]) == {
         "tracelake_exposures_export", "tracelake_analyst_db", "tracelake_worklists", "tracelake_daily_report"}
 

@@ -18,7 +18,7 @@ from tests.dags.airflow_env import TEST_KEY, load_dag_module
 from tests.dags.province import DAY, Province
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-TASKS = ["wait_for_landing", "validate_raw", "trace", "validate_outputs", "export"]
+TASKS = ["wait_for_landing", "validate_raw", "trace", "validate_outputs", "export", "purge"]
 
 pytestmark = pytest.mark.slow
 
