@@ -5,8 +5,8 @@ users, events people sent) from 1 to 9 can point at a neighbour, so public
 pages and tables print it as `<10` (primary suppression). A table also prints
 totals, and a total minus the cells it shows would give the hidden cell back,
 so every group of cells that adds up to a printed total hides more cells, the
-smallest non-zero ones it shows first, until its hidden cells can no longer be
-worked out from it (complementary suppression). A hidden cell of 10 or more
+smallest non-zero ones it shows first, then its total, until its hidden cells
+can no longer be worked out from it (complementary suppression). A hidden cell of 10 or more
 reads `≥10`, so both marks tell the truth.
 
 A group is safe when, from its printed numbers and the marks alone:
@@ -90,13 +90,19 @@ def _exposed(group: Group[K], counts: Mapping[K, int], hidden: set[K]) -> bool:
 
 
 def _next_to_hide(group: Group[K], counts: Mapping[K, int], hidden: set[K]) -> K | None:
-    """The smallest non-zero printed part (then a zero, then the total) that makes the group safe."""
+    """The next cell to hide in an exposed group: its smallest non-zero printed part, else its total, else a zero.
+
+    A hidden zero guards little (a column of zeros gives it back), so the total goes before any zero.
+    """
     if not _exposed(group, counts, hidden):
         return None
-    shown = [(counts[key] == 0, counts[key], index) for index, key in enumerate(group.parts) if key not in hidden]
-    if shown:
-        return group.parts[min(shown)[2]]
-    return group.total if group.total not in hidden else None
+    shown = [(counts[key], index) for index, key in enumerate(group.parts) if key not in hidden]
+    nonzero = [candidate for candidate in shown if candidate[0] > 0]
+    if nonzero:
+        return group.parts[min(nonzero)[1]]
+    if group.total not in hidden:
+        return group.total
+    return group.parts[min(shown)[1]] if shown else None
 
 
 def suppress(counts: Mapping[K, int], groups: Sequence[Group[K]], *, withheld: Iterable[K] = ()) -> frozenset[K]:

@@ -112,6 +112,18 @@ def test_zero_is_printed_and_a_zero_cell_is_the_last_complement() -> None:
     assert shown.figure("b") == 0 and shown.figure("total") == 15 and shown.figure("c") == LARGE
 
 
+def test_a_row_of_a_complement_and_zeros_hides_its_total_not_its_zeros() -> None:
+    """Districts of 1, 3 and 12 F1s and no F2: the 12 guards the 1 and the 3, its row total guards the 12."""
+    cells = {("101", "F1"): 1, ("202", "F1"): 3, ("303", "F1"): 12}
+
+    shown = protect_grid(cells, ["101", "202", "303"], ["F1", "F2"], public=True)
+
+    assert [shown.figure((code, "F1")) for code in ("101", "202", "303")] == [SMALL, SMALL, LARGE]
+    assert [shown.figure((code, "F2")) for code in ("101", "202", "303")] == [0, 0, 0]
+    assert [shown.figure((code, ALL)) for code in ("101", "202", "303")] == [SMALL, SMALL, LARGE]
+    assert (shown.figure((ALL, "F1")), shown.figure((ALL, "F2")), shown.figure((ALL, ALL))) == (16, 0, 16)
+
+
 def test_the_tracers_copy_hides_nothing_and_shares_follow_their_counts() -> None:
     counts = {"seen": 4, "checked_in": 40}
     exact = protect(counts, [], public=False)
