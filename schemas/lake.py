@@ -14,7 +14,10 @@ KAFKA_FIELDS: list[pa.Field] = [
     pa.field("kafka_partition", pa.int32(), nullable=False),
     pa.field("kafka_offset", pa.int64(), nullable=False),
     pa.field("kafka_timestamp", UTC_TIME),
+    pa.field("landed_at", UTC_TIME),
 ]
+"""Where a row came from: its Kafka record (a timestamp that cannot be an instant is null) and the
+lander's clock when it judged it (null in files landed before the lander recorded it)."""
 
 RAW_CHECKINS = pa.schema(
     [
@@ -76,6 +79,7 @@ RAW: dict[str, pa.Schema] = {
     "venues": RAW_VENUES,
 }
 
+# Why each rejected message was refused; never its payload, which may name people.
 QUARANTINE = pa.schema(
     [
         pa.field("kafka_topic", pa.string(), nullable=False),
@@ -84,8 +88,17 @@ QUARANTINE = pa.schema(
         pa.field("kafka_timestamp", UTC_TIME),
         pa.field("event_id", pa.string()),
         pa.field("reason", pa.string(), nullable=False),
-        pa.field("raw_value", pa.binary()),
         pa.field("landed_at", UTC_TIME, nullable=False),
+    ]
+)
+
+# The rejected messages' payloads, kept in the identity area (the vault), never in the lake.
+REJECTED = pa.schema(
+    [
+        pa.field("kafka_topic", pa.string(), nullable=False),
+        pa.field("kafka_partition", pa.int32(), nullable=False),
+        pa.field("kafka_offset", pa.int64(), nullable=False),
+        pa.field("raw_value", pa.binary()),
     ]
 )
 

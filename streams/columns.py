@@ -2,7 +2,9 @@
 
 The accepted records arrive as Arrow columns with their people's pseudonyms
 (streams.verdicts); the raw table keeps the pseudonyms, and the pairs of
-pseudonym and normalized id go to the segment's vault file.
+pseudonym and normalized id go to the segment's vault file. Quarantine rows
+keep their payloads until the sink parts them: the reasons to the lake, the
+bytes to the vault.
 """
 
 from collections.abc import Sequence
@@ -11,18 +13,25 @@ from typing import NamedTuple
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from schemas.lake import KAFKA_FIELDS, QUARANTINE, RAW, VAULT
+from schemas.lake import KAFKA_FIELDS, QUARANTINE, RAW, REJECTED, UTC_TIME, VAULT
 from tracelake.events import PERSON_FIELDS
 
 KAFKA_COLUMNS = frozenset(field.name for field in KAFKA_FIELDS)
 
-EVENT_TIME: dict[str, str | None] = {
+EVENT_TIME: dict[str, str] = {
     "checkins": "checkin_at",
     "proximity": "observed_at",
     "case_reports": "reported_at",
-    "venues": None,
+    "venues": "landed_at",
 }
-"""The column whose local day names a raw file's `date=` directory; None: the Kafka timestamp's."""
+"""The column whose local day names a raw file's `date=` directory (a venue has no event time: its landing's)."""
+
+QUARANTINED = QUARANTINE.append(REJECTED.field("raw_value"))
+"""A segment's quarantine rows with their payloads, before the sink parts them."""
+
+KAFKA_MS_RANGE = (0, 253_402_300_799_999)
+"""Kafka timestamps (ms) the lake keeps: 1970 (a negative one means none) to 9999-12-31, the last instant
+every reader (Python, Spark) can hold; others land as null."""
 
 
 def pseudonym_column(person_field: str) -> str:
@@ -31,34 +40,54 @@ def pseudonym_column(person_field: str) -> str:
 
 
 class RejectedRow(NamedTuple):
-    """One quarantined message: the bytes as sent and why they were refused."""
+    """One quarantined message: the bytes as sent, why they were refused, and when."""
 
     offset: int
-    timestamp_ms: int
+    timestamp_ms: int | None
     value: bytes | None
     reason: str
     event_id: str | None
+    landed_at_us: int
+
+
+def local_days(times: pa.ChunkedArray | pa.Array, timezone: str) -> pa.Array:
+    """The local calendar day of each UTC instant in `timezone` (DST-aware, vectorized)."""
+    zoned = times.cast(pa.timestamp("us", tz=timezone))
+    days = pc.local_timestamp(zoned).cast(pa.date32())
+    return days.combine_chunks() if isinstance(days, pa.ChunkedArray) else days
 
 
 class RawColumns:
     """Turns one topic's accepted records (streams.verdicts.RECORDS) into `schemas.lake.RAW[topic]` tables."""
 
-    def __init__(self, topic: str) -> None:
+    def __init__(self, topic: str, timezone: str) -> None:
         self.topic = topic
+        self.timezone = timezone
+        """The zone of the raw files' `date=` days."""
         self.schema: pa.Schema = RAW[topic]
         self._people = [(pseudonym_column(field), field) for field in PERSON_FIELDS[topic]]
 
     def table(
-        self, partition: int, records: pa.Table, offsets: Sequence[int], timestamps_ms: Sequence[int]
+        self,
+        partition: int,
+        records: pa.Table,
+        offsets: Sequence[int],
+        timestamps_ms: Sequence[int | None],
+        landed_at_us: int,
     ) -> pa.Table:
-        """The raw table of `records`, parallel to their Kafka offsets and timestamps."""
+        """The raw table of `records`, parallel to their Kafka offsets and timestamps, landed at `landed_at_us`."""
         count = records.num_rows
         columns = {name: records.column(name) for name in self.schema.names if name not in KAFKA_COLUMNS}
         columns["kafka_topic"] = pa.repeat(pa.scalar(self.topic, pa.string()), count)
         columns["kafka_partition"] = pa.repeat(pa.scalar(partition, pa.int32()), count)
         columns["kafka_offset"] = pa.array(offsets, type=pa.int64())
-        columns["kafka_timestamp"] = _kafka_times(timestamps_ms)
+        columns["kafka_timestamp"] = kafka_times(timestamps_ms)
+        columns["landed_at"] = pa.repeat(pa.scalar(landed_at_us, UTC_TIME), count)
         return pa.Table.from_pydict(columns, schema=self.schema)
+
+    def days(self, table: pa.Table) -> pa.Array:
+        """The local day of each row of a raw table: its file's `date=` directory."""
+        return local_days(table[EVENT_TIME[self.topic]], self.timezone)
 
     def identities(self, records: pa.Table) -> list[pa.Table]:
         """The vault pairs (pseudonym, normalized id) of `records`' people, repeats included."""
@@ -77,21 +106,26 @@ def distinct_pairs(pairs: Sequence[pa.Table]) -> pa.Table:
 
 
 def quarantine_table(topic: str, partition: int, rows: Sequence[RejectedRow]) -> pa.Table:
-    """The `schemas.lake.QUARANTINE` table for `rows`: the landing moment is the Kafka timestamp."""
+    """The `QUARANTINED` table for `rows`: the lake's quarantine columns and each payload."""
     count = len(rows)
-    times = _kafka_times([row.timestamp_ms for row in rows])
     columns = {
         "kafka_topic": pa.repeat(pa.scalar(topic, pa.string()), count),
         "kafka_partition": pa.repeat(pa.scalar(partition, pa.int32()), count),
         "kafka_offset": pa.array([row.offset for row in rows], type=pa.int64()),
-        "kafka_timestamp": times,
+        "kafka_timestamp": kafka_times([row.timestamp_ms for row in rows]),
         "event_id": pa.array([row.event_id for row in rows], type=pa.string()),
         "reason": pa.array([row.reason for row in rows], type=pa.string()),
+        "landed_at": pa.array([row.landed_at_us for row in rows], type=pa.int64()).cast(UTC_TIME),
         "raw_value": pa.array([row.value for row in rows], type=pa.binary()),
-        "landed_at": times,
     }
-    return pa.Table.from_pydict(columns, schema=QUARANTINE)
+    return pa.Table.from_pydict(columns, schema=QUARANTINED)
 
 
-def _kafka_times(milliseconds: Sequence[int]) -> pa.Array:
-    return pc.multiply(pa.array(milliseconds, type=pa.int64()), 1000).cast(pa.timestamp("us", tz="UTC"))
+def kafka_times(milliseconds: Sequence[int | None]) -> pa.Array:
+    """Kafka timestamps as instants; null where one cannot be (negative, or past what readers hold)."""
+    times = pa.array(milliseconds, type=pa.int64())
+    low, high = KAFKA_MS_RANGE
+    valid = pc.and_(pc.greater_equal(times, low), pc.less_equal(times, high))
+    if not pc.all(valid).as_py():
+        times = pc.if_else(valid, times, pa.scalar(None, pa.int64()))
+    return pc.multiply(times, 1000).cast(UTC_TIME)

@@ -41,6 +41,7 @@ from streams.rebalance import HandOver, PartitionOwner, Written, next_offset
 from streams.segments import ClosedSegment, PartitionBuffer, SegmentLimits
 from streams.signals import Flag, stop_on_signals
 from streams.topics import ensure_topics
+from tracelake.events import Plausibility
 from tracelake.identity import Pseudonymizer
 from tracelake.settings import Settings
 from tracelake.vault import MissingKeyError, resolve_key
@@ -88,7 +89,8 @@ class Lander(PartitionOwner):
         self._limits = limits or SegmentLimits()
         self._sink = sink or LakeSink(settings.lake, settings.vault_location, settings.timezone)
         self._people = People(Pseudonymizer(key).pseudonym)
-        self._columns = {topic: RawColumns(topic) for topic in TOPICS}
+        self._columns = {topic: RawColumns(topic, settings.timezone) for topic in TOPICS}
+        self._plausible = Plausibility.of(settings)
         self._buffers: dict[TopicPartition, PartitionBuffer] = {}
         self._fresh: set[TopicPartition] = set()
         self._written_identities: set[str] = set()
@@ -109,7 +111,7 @@ class Lander(PartitionOwner):
         for tp in partitions:
             if tp.topic in self._columns and tp not in self._buffers:
                 self._buffers[tp] = PartitionBuffer(
-                    tp.topic, tp.partition, self._columns[tp.topic], self._people, self._limits
+                    tp.topic, tp.partition, self._columns[tp.topic], self._people, self._limits, self._plausible
                 )
                 self._fresh.add(tp)
         log.info("landing %s", _describe(self._buffers))

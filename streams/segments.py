@@ -9,10 +9,14 @@ attempt left beyond them.
 
 `Segment.take` is the lander's hot loop: it only checks the limits and keeps
 the records; every few thousand records are judged at once
-(streams.verdicts) into an Arrow chunk.
+(streams.verdicts) into an Arrow chunk, against the lander's clock read once
+per chunk. No record stops a partition: if a chunk cannot become Arrow rows
+(or their `date=` days), its records are judged one by one and each one that
+still cannot is quarantined as `unlandable: <exception>`.
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import attrgetter
 
@@ -22,6 +26,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 from streams.columns import RawColumns, RejectedRow, distinct_pairs, quarantine_table
 from streams.people import People
 from streams.verdicts import judge_chunk
+from tracelake.events import CONTRACT_PLAUSIBILITY, Plausibility
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class ClosedSegment:
     last_offset: int
     raw: pa.Table
     quarantine: pa.Table
+    """`streams.columns.QUARANTINED` rows: the lake's quarantine columns and the payloads for the vault."""
     identities: pa.Table
     """The distinct vault pairs (pseudonym, normalized id) of the segment's people."""
     files: int = 0
@@ -65,15 +71,20 @@ _TIMESTAMP, _VALUE = attrgetter("timestamp"), attrgetter("value")
 
 
 def timestamp_ms(message: ConsumerRecord) -> int:
-    """The record's Kafka timestamp: when it entered Kafka, so a replay judges it the same way.
+    """The record time that cuts segments: the Kafka timestamp, so a replay cuts the same way.
 
     Message format v2 always carries one; only pre-0.10 formats lack it (-1),
-    and for those the wall clock is the best "moment it is landed" there is.
+    and for those the wall clock stands in.
     """
     timestamp = message.timestamp
     if timestamp is not None and timestamp >= 0:
         return int(timestamp)
     return int(time.time() * 1000)
+
+
+def wall_clock_us() -> int:
+    """The lander's clock: "the moment it is landed" of CONTRACT.md section 1."""
+    return time.time_ns() // 1000
 
 
 @dataclass
@@ -87,6 +98,9 @@ class Segment:
     columns: RawColumns
     people: People
     limits: SegmentLimits
+    plausible: Plausibility = CONTRACT_PLAUSIBILITY
+    clock: Callable[[], int] = wall_clock_us
+    """UTC epoch microseconds now; read once per chunk."""
     last_offset: int = -1
     count: int = 0
     value_bytes: int = 0
@@ -148,18 +162,56 @@ class Segment:
         if not messages:
             return
         self.messages = []
-        times = [message.timestamp for message in messages]
-        if min(times) < 0:
-            times = [timestamp_ms(message) for message in messages]
+        landed_at_us = self.clock()
+        try:
+            judged = self._judged(messages, landed_at_us)
+        except Exception:
+            judged = self._judged_one_by_one(messages, landed_at_us)
+        rejected, raw, pairs = judged
+        self.rejected.extend(rejected)
+        if raw is not None:
+            self.chunks.append(raw)
+            self.pairs.extend(pairs)
+
+    def _judged(
+        self, messages: list[ConsumerRecord], landed_at_us: int
+    ) -> tuple[list[RejectedRow], pa.Table | None, list[pa.Table]]:
+        """The quarantine rows, the raw chunk (None if no record passed) and its vault pairs; may raise."""
         values = [message.value for message in messages]
-        verdicts = judge_chunk(self.topic, values, [time_ms * 1000 for time_ms in times], self.people)
-        for index, (reason, event_id) in verdicts.rejected:
-            self.rejected.append(RejectedRow(messages[index].offset, times[index], values[index], reason, event_id))
-        if verdicts.accepted:
-            offsets = [messages[index].offset for index in verdicts.accepted]
-            accepted_times = [times[index] for index in verdicts.accepted]
-            self.chunks.append(self.columns.table(self.partition, verdicts.records, offsets, accepted_times))
-            self.pairs.extend(self.columns.identities(verdicts.records))
+        verdicts = judge_chunk(self.topic, values, landed_at_us, self.people, self.plausible)
+        rejected = [
+            RejectedRow(messages[index].offset, messages[index].timestamp, values[index], reason, event_id,
+                        landed_at_us)
+            for index, (reason, event_id) in verdicts.rejected
+        ]
+        if not verdicts.accepted:
+            return rejected, None, []
+        offsets = [messages[index].offset for index in verdicts.accepted]
+        times = [messages[index].timestamp for index in verdicts.accepted]
+        raw = self.columns.table(self.partition, verdicts.records, offsets, times, landed_at_us)
+        self.columns.days(raw)  # the sink splits by these days: a row that has none must not reach it
+        return rejected, raw, self.columns.identities(verdicts.records)
+
+    def _judged_one_by_one(
+        self, messages: list[ConsumerRecord], landed_at_us: int
+    ) -> tuple[list[RejectedRow], pa.Table | None, list[pa.Table]]:
+        """`_judged` record by record: the records that still raise are quarantined, the others land."""
+        rejected: list[RejectedRow] = []
+        chunks: list[pa.Table] = []
+        pairs: list[pa.Table] = []
+        for message in messages:
+            try:
+                one_rejected, one_raw, one_pairs = self._judged([message], landed_at_us)
+            except Exception as problem:
+                reason = f"unlandable: {type(problem).__name__}"
+                rejected.append(RejectedRow(message.offset, message.timestamp, message.value, reason, None,
+                                            landed_at_us))
+                continue
+            rejected.extend(one_rejected)
+            if one_raw is not None:
+                chunks.append(one_raw)
+                pairs.extend(one_pairs)
+        return rejected, pa.concat_tables(chunks) if chunks else None, pairs
 
     def close(self) -> ClosedSegment:
         self.to_arrow()
@@ -179,13 +231,22 @@ class PartitionBuffer:
     """Judges one partition's records into segments; hands back the segments that closed."""
 
     def __init__(
-        self, topic: str, partition: int, columns: RawColumns, people: People, limits: SegmentLimits
+        self,
+        topic: str,
+        partition: int,
+        columns: RawColumns,
+        people: People,
+        limits: SegmentLimits,
+        plausible: Plausibility = CONTRACT_PLAUSIBILITY,
+        clock: Callable[[], int] = wall_clock_us,
     ) -> None:
         self.topic = topic
         self.partition = partition
         self._columns = columns
         self._people = people
         self._limits = limits
+        self._plausible = plausible
+        self._clock = clock
         self.segment: Segment | None = None
 
     def add(self, batch: list[ConsumerRecord]) -> list[ClosedSegment]:
@@ -198,7 +259,7 @@ class PartitionBuffer:
                 first = batch[start]
                 segment = self.segment = Segment(
                     self.topic, self.partition, first.offset, timestamp_ms(first), self._columns, self._people,
-                    self._limits,
+                    self._limits, self._plausible, self._clock,
                 )
             start = segment.take(batch, start)
             if start < len(batch) or segment.full:

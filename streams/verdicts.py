@@ -15,7 +15,7 @@ holds it to that on generated values.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import pyarrow as pa
@@ -26,14 +26,16 @@ from streams.columns import pseudonym_column
 from streams.instants import instants
 from streams.people import People
 from tracelake.events import (
+    CONTRACT_PLAUSIBILITY,
     FUTURE_TOLERANCE_US,
-    INT32_RANGE,
     OPERATING_SYSTEMS,
     PERSON_FIELDS,
     RECORD_FIELDS,
     RSSI_RANGE,
     SOURCES,
+    TX_POWER_RANGE,
     Accepted,
+    Plausibility,
     Rejected,
     judge,
 )
@@ -87,20 +89,19 @@ class _PlainCheckin(msgspec.Struct, gc=False):
 
 
 def _decoded(decoder: msgspec.json.Decoder, values: Sequence[bytes | None]) -> list[Any]:
-    """Each value decoded, or None where msgspec refuses it (the reference then says why)."""
+    """Each value decoded, or None where msgspec refuses it (the reference then says why).
+
+    Refusals include a TypeError for a null value and a RecursionError for JSON nested thousands deep.
+    """
     decode = decoder.decode
     out: list[Any] = []
     append = out.append
     for value in values:
         try:
             append(decode(value))  # type: ignore[arg-type]  # None raises TypeError
-        except (msgspec.DecodeError, TypeError):
+        except Exception:
             append(None)
     return out
-
-
-def _not_after(instants: pa.Array, latest_us: pa.Array) -> pa.Array:
-    return pc.less_equal(instants, latest_us)
 
 
 def _strings(values: list[str | None]) -> pa.Array:
@@ -115,12 +116,22 @@ def _within(values: pa.Array, low: int, high: int) -> pa.Array:
     return pc.and_(pc.greater_equal(values, low), pc.less_equal(values, high))
 
 
+class _Plausible(NamedTuple):
+    """The instants a chunk's times may take: from the earliest instant to a day after the chunk landed."""
+
+    earliest_us: int
+    latest_us: int
+
+    def holds(self, instants: pa.Array) -> pa.Array:
+        return _within(instants, self.earliest_us, self.latest_us)
+
+
 _OPERATING_SYSTEMS = pa.array(sorted(OPERATING_SYSTEMS), pa.string())
 _SOURCES = pa.array(sorted(SOURCES), pa.string())
 _UTC = RAW["proximity"].field("observed_at").type
 
 
-def _sightings(structs: list[Any], latest_us: pa.Array, people: People) -> tuple[dict[str, pa.Array], pa.Array]:
+def _sightings(structs: list[Any], plausible: _Plausible, people: People) -> tuple[dict[str, pa.Array], pa.Array]:
     event_id = _strings([struct.event_id for struct in structs])
     reporter, reporter_pseudonym = people.lookup([struct.reporter_id for struct in structs])
     contact, contact_pseudonym = people.lookup([struct.contact_id for struct in structs])
@@ -137,8 +148,8 @@ def _sightings(structs: list[Any], latest_us: pa.Array, people: People) -> tuple
         _within(rssi, *RSSI_RANGE),
         pc.is_in(reporter_os, value_set=_OPERATING_SYSTEMS),
         pc.is_in(contact_os, value_set=_OPERATING_SYSTEMS),
-        _not_after(observed, latest_us),
-        pc.or_kleene(pc.is_null(tx_power), _within(tx_power, *INT32_RANGE)),
+        plausible.holds(observed),
+        pc.or_kleene(pc.is_null(tx_power), _within(tx_power, *TX_POWER_RANGE)),
     ]
     columns = {
         "event_id": event_id,
@@ -155,7 +166,7 @@ def _sightings(structs: list[Any], latest_us: pa.Array, people: People) -> tuple
     return columns, _all(plain)
 
 
-def _checkins(structs: list[Any], latest_us: pa.Array, people: People) -> tuple[dict[str, pa.Array], pa.Array]:
+def _checkins(structs: list[Any], plausible: _Plausible, people: People) -> tuple[dict[str, pa.Array], pa.Array]:
     event_id = _strings([struct.event_id for struct in structs])
     person, person_pseudonym = people.lookup([struct.person_id for struct in structs])
     venue_id = _strings([struct.venue_id for struct in structs])
@@ -168,8 +179,8 @@ def _checkins(structs: list[Any], latest_us: pa.Array, people: People) -> tuple[
         pc.greater(pc.binary_length(event_id), 0),
         pc.is_valid(person),
         pc.greater(pc.binary_length(venue_id), 0),
-        _not_after(checkin, latest_us),
-        pc.or_kleene(no_checkout, pc.and_(_not_after(checkout, latest_us), pc.greater_equal(checkout, checkin))),
+        plausible.holds(checkin),
+        pc.or_kleene(no_checkout, pc.and_(plausible.holds(checkout), pc.greater_equal(checkout, checkin))),
         pc.or_kleene(pc.is_null(source), pc.is_in(source, value_set=_SOURCES)),
     ]
     columns = {
@@ -192,7 +203,7 @@ def _all(conditions: list[pa.Array]) -> pa.Array:
     return pc.fill_null(met, False)
 
 
-_PlainChecks = Callable[[list[Any], pa.Array, People], tuple[dict[str, pa.Array], pa.Array]]
+_PlainChecks = Callable[[list[Any], _Plausible, People], tuple[dict[str, pa.Array], pa.Array]]
 _PLAIN: dict[str, tuple[msgspec.json.Decoder, _PlainChecks]] = {
     "proximity": (msgspec.json.Decoder(_PlainSighting), _sightings),
     "checkins": (msgspec.json.Decoder(_PlainCheckin), _checkins),
@@ -200,7 +211,7 @@ _PLAIN: dict[str, tuple[msgspec.json.Decoder, _PlainChecks]] = {
 
 
 def _plain(
-    topic: str, values: Sequence[bytes | None], landed_at_us: Sequence[int], people: People
+    topic: str, values: Sequence[bytes | None], plausible: _Plausible, people: People
 ) -> tuple[pa.Table, list[int]]:
     """The records the fast path accepts, and their chunk indices."""
     schema = RECORDS[topic]
@@ -208,16 +219,14 @@ def _plain(
         return schema.empty_table(), []
     decoder, checks = _PLAIN[topic]
     structs = _decoded(decoder, values)
-    latest = pc.add(pa.array(landed_at_us, pa.int64()), FUTURE_TOLERANCE_US)
     rows = list(range(len(values)))
     if None in structs:
         rows = [index for index, struct in enumerate(structs) if struct is not None]
         structs = [structs[index] for index in rows]
-        latest = latest.take(pa.array(rows, pa.int64()))
     if not rows:
         return schema.empty_table(), []
     try:
-        columns, met = checks(structs, latest, people)
+        columns, met = checks(structs, plausible, people)
     except Exception:  # a number beyond 64 bits, a lone surrogate: the reference judges the chunk
         return schema.empty_table(), []
     table = pa.Table.from_pydict(columns, schema=schema)
@@ -230,13 +239,18 @@ def _plain(
 
 
 def judge_chunk(
-    topic: str, values: Sequence[bytes | None], landed_at_us: Sequence[int], people: People
+    topic: str,
+    values: Sequence[bytes | None],
+    landed_at_us: int,
+    people: People,
+    plausible: Plausibility = CONTRACT_PLAUSIBILITY,
 ) -> ChunkVerdicts:
-    """`judge` for every value of a chunk (`landed_at_us` parallel to `values`); never raises.
+    """`judge` for every value of a chunk, landed at `landed_at_us` (one clock read per chunk); never raises.
 
     Accepted records carry their people's pseudonyms from `people`.
     """
-    plain_table, plain_rows = _plain(topic, values, landed_at_us, people)
+    window = _Plausible(plausible.earliest_us, landed_at_us + FUTURE_TOLERANCE_US)
+    plain_table, plain_rows = _plain(topic, values, window, people)
     if len(plain_rows) == len(values):
         others: list[int] = []
     else:
@@ -246,7 +260,7 @@ def judge_chunk(
     judged_rows: list[dict[str, Any]] = []
     judged_indices: list[int] = []
     for index in others:
-        verdict = judge(topic, values[index], landed_at_us[index])
+        verdict = judge(topic, values[index], landed_at_us, plausible)
         if isinstance(verdict, Accepted):
             judged_rows.append(verdict.record)
             judged_indices.append(index)

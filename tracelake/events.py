@@ -1,33 +1,72 @@
 """Judge one raw Kafka value against the contract (CONTRACT.md section 1).
 
-`judge(topic, value, landed_at_us)` returns either an `Accepted` record (ids
-normalized, times as UTC epoch microseconds, dates as days since the epoch) or
-a `Rejected` reason. It never raises, whatever the bytes.
+`judge(topic, value, landed_at_us, plausible)` returns either an `Accepted`
+record (ids normalized, times as UTC epoch microseconds, dates as days since
+the epoch) or a `Rejected` reason. It never raises, whatever the bytes.
+
+"The moment it is landed" is the lander's wall clock when it judges the value,
+never the producer's record timestamp: a producer with a clock in 2099 cannot
+move the bound it is judged against.
 """
 
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
 
 import orjson
 
-from tracelake.days import epoch_micros
+from tracelake.days import epoch_micros, from_epoch_micros
 from tracelake.identity import normalize_person_id
+from tracelake.settings import Settings
 
 FUTURE_TOLERANCE_US = 86_400_000_000
 """An event time may lie up to a day after the moment it landed (producers' clocks drift)."""
-INT32_RANGE = (-(2**31), 2**31 - 1)
-EPOCH_MS_RANGE = (-62_135_596_800_000, 253_402_300_799_999)
-"""Integer timestamps accepted: 0001-01-01 to 9999-12-31T23:59:59.999 (what a datetime can hold)."""
-_MIN_MS, _MAX_MS = EPOCH_MS_RANGE
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+CASE_DAYS_BEFORE = 60
+"""A sample or onset date lies at most this many days before the local date of its report ..."""
+CASE_DAYS_AFTER = 1
+"""... and at most this many after it."""
+TX_POWER_RANGE = (-127, 127)
+OUT_OF_RANGE = "out_of_range"
+"""The reason of every implausible value (CONTRACT.md section 1)."""
+EVENT_ID_KEPT_CHARS = 200
+"""A rejected value's event_id goes to the quarantine only when it is a string this short."""
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_EPOCH = date(1970, 1, 1)
 
 SOURCES = frozenset({"qr_venue", "qr_personal", "manual"})
 OPERATING_SYSTEMS = frozenset({"android", "ios"})
 CASE_KINDS = frozenset({"confirmed", "isolated", "discarded"})
 RSSI_RANGE = (-127, 20)
+
+
+@dataclass(frozen=True)
+class Plausibility:
+    """The lander's plausibility bounds, from its settings: the earliest instant and its local zone."""
+
+    earliest_us: int
+    """UTC epoch microseconds; any event time before it is `out_of_range`."""
+    zone: ZoneInfo
+    """Where "the local date of `reported_at`" is taken, for the case dates' bounds."""
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Plausibility":
+        return cls(epoch_micros(settings.earliest_instant), ZoneInfo(settings.timezone))
+
+
+CONTRACT_PLAUSIBILITY = Plausibility.of(Settings.model_construct())
+"""The bounds of the settings' defaults (read without the environment): the contract's own values."""
+
+
+class _Bounds(NamedTuple):
+    """What one value is judged against: the plausible instants and the zone of local dates."""
+
+    earliest_us: int
+    latest_us: int
+    zone: ZoneInfo
 
 
 class Accepted(NamedTuple):
@@ -98,12 +137,10 @@ def _person(value: Any, name: str) -> str:
     return normalized
 
 
-def _instant(value: Any, name: str, landed_at_us: int) -> int:
-    """UTC epoch microseconds of an ISO-8601 string with offset or integer epoch ms."""
+def _instant(value: Any, name: str, bounds: _Bounds) -> int:
+    """UTC epoch microseconds of an ISO-8601 string with offset or integer epoch ms, within the bounds."""
     millis = _whole(value)
     if millis is not None:
-        if not _MIN_MS <= millis <= _MAX_MS:
-            raise _Malformed(f"unparseable timestamp in {name}")
         micros = millis * 1000
     elif isinstance(value, str):
         try:
@@ -115,35 +152,43 @@ def _instant(value: Any, name: str, landed_at_us: int) -> int:
         try:
             micros = epoch_micros(parsed)
         except OverflowError:
-            raise _Malformed(f"unparseable timestamp in {name}") from None
+            raise _Malformed(OUT_OF_RANGE) from None
     else:
         raise _Malformed(f"unparseable timestamp in {name}")
-    if micros > landed_at_us + FUTURE_TOLERANCE_US:
-        raise _Malformed(f"timestamp in the future in {name}")
+    if not bounds.earliest_us <= micros <= bounds.latest_us:
+        raise _Malformed(OUT_OF_RANGE)
     return micros
 
 
 def _day(value: Any, name: str) -> int:
-    """Days since the epoch of a `YYYY-MM-DD` date."""
+    """Days since the epoch of a `YYYY-MM-DD` date (ASCII digits only)."""
     if not isinstance(value, str) or not _DATE.fullmatch(value):
         raise _Malformed(f"malformed date in {name}")
     try:
-        return (date.fromisoformat(value) - date(1970, 1, 1)).days
+        return (date.fromisoformat(value) - _EPOCH).days
     except ValueError:
         raise _Malformed(f"malformed date in {name}") from None
+
+
+def _case_day(value: Any, name: str, reported_day: int) -> int:
+    """A sample or onset date, within [report's local date - 60 days, report's local date + 1 day]."""
+    day = _day(value, name)
+    if not reported_day - CASE_DAYS_BEFORE <= day <= reported_day + CASE_DAYS_AFTER:
+        raise _Malformed(OUT_OF_RANGE)
+    return day
 
 
 def _optional(event: dict[str, Any], name: str) -> Any:
     return event.get(name)
 
 
-def _checkin(event: dict[str, Any], landed_at_us: int) -> dict[str, Any]:
+def _checkin(event: dict[str, Any], bounds: _Bounds) -> dict[str, Any]:
     event_id = _string(_required(event, "event_id"), "event_id")
     person_id = _person(_required(event, "person_id"), "person_id")
     venue_id = _string(_required(event, "venue_id"), "venue_id")
-    checkin_at = _instant(_required(event, "checkin_at"), "checkin_at", landed_at_us)
+    checkin_at = _instant(_required(event, "checkin_at"), "checkin_at", bounds)
     checkout_raw = _optional(event, "checkout_at")
-    checkout_at = None if checkout_raw is None else _instant(checkout_raw, "checkout_at", landed_at_us)
+    checkout_at = None if checkout_raw is None else _instant(checkout_raw, "checkout_at", bounds)
     source_raw = _optional(event, "source")
     source = "qr_venue" if source_raw is None else _enum(source_raw, "source", SOURCES)
     if checkout_at is not None and checkout_at < checkin_at:
@@ -158,20 +203,20 @@ def _checkin(event: dict[str, Any], landed_at_us: int) -> dict[str, Any]:
     }
 
 
-def _sighting(event: dict[str, Any], landed_at_us: int) -> dict[str, Any]:
+def _sighting(event: dict[str, Any], bounds: _Bounds) -> dict[str, Any]:
     event_id = _string(_required(event, "event_id"), "event_id")
     reporter_id = _person(_required(event, "reporter_id"), "reporter_id")
     contact_id = _person(_required(event, "contact_id"), "contact_id")
     rssi = _integer(_required(event, "rssi"), "rssi")
     reporter_os = _enum(_required(event, "reporter_os"), "reporter_os", OPERATING_SYSTEMS)
     contact_os = _enum(_required(event, "contact_os"), "contact_os", OPERATING_SYSTEMS)
-    observed_at = _instant(_required(event, "observed_at"), "observed_at", landed_at_us)
+    observed_at = _instant(_required(event, "observed_at"), "observed_at", bounds)
     tx_raw = _optional(event, "tx_power")
     tx_power = None if tx_raw is None else _integer(tx_raw, "tx_power")
     if not RSSI_RANGE[0] <= rssi <= RSSI_RANGE[1]:
         raise _Malformed("rssi out of range")
-    if tx_power is not None and not INT32_RANGE[0] <= tx_power <= INT32_RANGE[1]:
-        raise _Malformed("tx_power out of range")
+    if tx_power is not None and not TX_POWER_RANGE[0] <= tx_power <= TX_POWER_RANGE[1]:
+        raise _Malformed(OUT_OF_RANGE)
     if contact_id == reporter_id:
         raise _Malformed("contact is the reporter")
     return {
@@ -186,11 +231,11 @@ def _sighting(event: dict[str, Any], landed_at_us: int) -> dict[str, Any]:
     }
 
 
-def _case_report(event: dict[str, Any], landed_at_us: int) -> dict[str, Any]:
+def _case_report(event: dict[str, Any], bounds: _Bounds) -> dict[str, Any]:
     event_id = _string(_required(event, "event_id"), "event_id")
     person_id = _person(_required(event, "person_id"), "person_id")
     kind = _enum(_required(event, "kind"), "kind", CASE_KINDS)
-    reported_at = _instant(_required(event, "reported_at"), "reported_at", landed_at_us)
+    reported_at = _instant(_required(event, "reported_at"), "reported_at", bounds)
     if kind == "confirmed":
         _required(event, "sample_date")
     if kind == "isolated":
@@ -198,18 +243,19 @@ def _case_report(event: dict[str, Any], landed_at_us: int) -> dict[str, Any]:
     sample_raw = _optional(event, "sample_date")
     onset_raw = _optional(event, "onset_date")
     isolated_raw = _optional(event, "isolated_at")
+    reported_day = (from_epoch_micros(reported_at).astimezone(bounds.zone).date() - _EPOCH).days
     return {
         "event_id": event_id,
         "person_id": person_id,
         "kind": kind,
         "reported_at": reported_at,
-        "sample_date": None if sample_raw is None else _day(sample_raw, "sample_date"),
-        "onset_date": None if onset_raw is None else _day(onset_raw, "onset_date"),
-        "isolated_at": None if isolated_raw is None else _instant(isolated_raw, "isolated_at", landed_at_us),
+        "sample_date": None if sample_raw is None else _case_day(sample_raw, "sample_date", reported_day),
+        "onset_date": None if onset_raw is None else _case_day(onset_raw, "onset_date", reported_day),
+        "isolated_at": None if isolated_raw is None else _instant(isolated_raw, "isolated_at", bounds),
     }
 
 
-def _venue(event: dict[str, Any], landed_at_us: int) -> dict[str, Any]:
+def _venue(event: dict[str, Any], bounds: _Bounds) -> dict[str, Any]:
     event_raw = _optional(event, "event_id")
     record: dict[str, Any] = {
         "event_id": None if event_raw is None else _string(event_raw, "event_id"),
@@ -232,7 +278,7 @@ def _venue(event: dict[str, Any], landed_at_us: int) -> dict[str, Any]:
     return record
 
 
-JUDGES: dict[str, Callable[[dict[str, Any], int], dict[str, Any]]] = {
+JUDGES: dict[str, Callable[[dict[str, Any], _Bounds], dict[str, Any]]] = {
     "checkins": _checkin,
     "proximity": _sighting,
     "case_reports": _case_report,
@@ -279,8 +325,10 @@ def _parse(value: bytes) -> Any:
     return event
 
 
-def judge(topic: str, value: bytes | None, landed_at_us: int) -> Accepted | Rejected:
-    """Accept or reject one Kafka value of `topic`; never raises."""
+def judge(
+    topic: str, value: bytes | None, landed_at_us: int, plausible: Plausibility = CONTRACT_PLAUSIBILITY
+) -> Accepted | Rejected:
+    """Accept or reject one Kafka value of `topic`, landed at `landed_at_us` by the lander's clock; never raises."""
     if value is None:
         return Rejected("empty message", None)
     event = _parse(value)
@@ -289,9 +337,10 @@ def judge(topic: str, value: bytes | None, landed_at_us: int) -> Accepted | Reje
     if not isinstance(event, dict):
         return Rejected("not a JSON object", None)
     event_id = event.get("event_id")
-    known_id = event_id if isinstance(event_id, str) else None
+    known_id = event_id if isinstance(event_id, str) and len(event_id) <= EVENT_ID_KEPT_CHARS else None
+    bounds = _Bounds(plausible.earliest_us, landed_at_us + FUTURE_TOLERANCE_US, plausible.zone)
     try:
-        return Accepted(JUDGES[topic](event, landed_at_us))
+        return Accepted(JUDGES[topic](event, bounds))
     except _Malformed as problem:
         return Rejected(problem.reason, known_id)
     except Exception as unexpected:

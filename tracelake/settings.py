@@ -1,5 +1,6 @@
 """One settings object for every stage, read from `TRACELAKE_*` environment variables."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -20,6 +21,9 @@ class Settings(BaseSettings):
     """The identity vault, kept apart from the lake; default: `<lake>-vault` beside it."""
     timezone: str = "Asia/Ho_Chi_Minh"
     """The lander's local day for `date=` partitions (the jobs use the rules' timezone)."""
+    earliest_instant: datetime = datetime(2020, 1, 1, tzinfo=UTC)
+    """No event time before this is plausible (CONTRACT.md section 1): the lander quarantines it as
+    `out_of_range` instead of letting a year-1 stamp reach the lake."""
     pseudonymization_key: SecretStr | None = None
     spark_master: str = "local[2]"
     trace_engine: Literal["spark", "duckdb"] = "spark"
@@ -41,6 +45,13 @@ class Settings(BaseSettings):
         if value is None or "://" in value:
             return value
         return str(Path(value).expanduser().resolve())
+
+    @field_validator("earliest_instant")
+    @classmethod
+    def _with_offset(cls, value: datetime) -> datetime:
+        if value.utcoffset() is None:
+            raise ValueError("the earliest instant needs an offset (e.g. 2020-01-01T00:00:00Z)")
+        return value
 
     @property
     def vault_location(self) -> str:

@@ -2,15 +2,20 @@
 
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import jsonschema
+import pydantic
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas import TOPICS, topic_json_schema_path
-from tracelake.events import Accepted, Rejected, judge
+from tracelake.days import epoch_micros
+from tracelake.events import CONTRACT_PLAUSIBILITY, OUT_OF_RANGE, Accepted, Plausibility, Rejected, judge
+from tracelake.settings import Settings
 
 NOW_US = int(time.time() * 1_000_000)
 
@@ -26,7 +31,9 @@ ISOLATED = {"event_id": "r2", "person_id": "001099012345", "kind": "isolated",
 DISCARDED = {"event_id": "r3", "person_id": "0912345678", "kind": "discarded", "reported_at": 1628157600000}
 VENUE = {"event_id": "v1", "venue_id": "V-001", "name": "Chợ Đầm", "district_code": "568",
          "province_code": "56", "kind": "market", "lat": 12.25, "lon": 109.19}
-BASE = {"checkins": CHECKIN, "proximity": SIGHTING, "case_reports": CONFIRMED, "venues": VENUE}
+BASE: dict[str, dict[str, Any]] = {
+    "checkins": CHECKIN, "proximity": SIGHTING, "case_reports": CONFIRMED, "venues": VENUE,
+}
 
 
 def _schema(topic: str) -> dict[str, Any]:
@@ -60,8 +67,14 @@ VALID = [
     ("proximity", _with(SIGHTING, rssi=-70.0, observed_at=1627953300000.0)),
     ("proximity", _with(SIGHTING, rssi=-127, tx_power=...)),
     ("proximity", _with(SIGHTING, rssi=20)),
+    ("proximity", _with(SIGHTING, tx_power=-127)),
+    ("proximity", _with(SIGHTING, tx_power=127)),
+    ("proximity", _with(SIGHTING, observed_at="2020-01-01T07:00:00+07:00")),
+    ("checkins", _with(CHECKIN, checkin_at=1577836800000, checkout_at=...)),
     ("case_reports", CONFIRMED),
     ("case_reports", _with(CONFIRMED, onset_date=...)),
+    ("case_reports", _with(CONFIRMED, sample_date="2021-06-06", onset_date="2021-08-06")),
+    ("case_reports", _with(CONFIRMED, reported_at="2021-08-05T20:00:00Z", sample_date="2021-08-07")),
     ("case_reports", ISOLATED),
     ("case_reports", DISCARDED),
     ("venues", VENUE),
@@ -110,7 +123,17 @@ INVALID: list[tuple[str, dict[str, Any] | bytes, str, bool]] = [
     ("checkins", _with(CHECKIN, checkin_at="1627953300000"), "unparseable timestamp in checkin_at", True),
     ("checkins", _with(CHECKIN, checkout_at="2021-08-03T08:14:59+07:00"), "checkout before checkin", False),
     ("checkins", _with(CHECKIN, source="sms"), "unknown value in source", True),
-    ("checkins", _with(CHECKIN, checkin_at=FUTURE, checkout_at=...), "timestamp in the future in checkin_at", False),
+    ("checkins", _with(CHECKIN, checkin_at=FUTURE, checkout_at=...), OUT_OF_RANGE, False),
+    ("checkins", _with(CHECKIN, checkin_at="0001-01-01T00:00:00+14:00", checkout_at=...), OUT_OF_RANGE, False),
+    ("checkins", _with(CHECKIN, checkin_at="9999-12-31T23:59:59-14:00", checkout_at=...), OUT_OF_RANGE, False),
+    ("checkins", _with(CHECKIN, checkin_at="2019-12-31T23:59:59.999999Z", checkout_at=...), OUT_OF_RANGE, False),
+    ("checkins", _with(CHECKIN, checkin_at=1577836799999, checkout_at=...), OUT_OF_RANGE, False),
+    ("checkins", _with(CHECKIN, checkin_at=-1, checkout_at=...), OUT_OF_RANGE, False),
+    ("checkins", _with(CHECKIN, checkin_at=10**20, checkout_at=...), OUT_OF_RANGE, False),
+    ("checkins", _with(CHECKIN, checkin_at=2**70, checkout_at=...), OUT_OF_RANGE, False),
+    ("checkins", _with(CHECKIN, checkin_at=1e300, checkout_at=...), OUT_OF_RANGE, False),
+    ("checkins", _with(CHECKIN, checkout_at=FUTURE), OUT_OF_RANGE, False),
+    ("checkins", _with(CHECKIN, checkout_at=253402300799999), OUT_OF_RANGE, False),
     ("proximity", _with(SIGHTING, rssi=21), "rssi out of range", True),
     ("proximity", _with(SIGHTING, rssi=-128), "rssi out of range", True),
     ("proximity", _with(SIGHTING, rssi=-70.5), "rssi must be an integer", True),
@@ -119,11 +142,29 @@ INVALID: list[tuple[str, dict[str, Any] | bytes, str, bool]] = [
     ("proximity", _with(SIGHTING, contact_os=...), "missing field contact_os", True),
     ("proximity", _with(SIGHTING, contact_id="0912 345 678"), "contact is the reporter", False),
     ("proximity", _with(SIGHTING, observed_at=None), "missing field observed_at", True),
+    ("proximity", _with(SIGHTING, observed_at=2**70), OUT_OF_RANGE, False),
+    ("proximity", _with(SIGHTING, observed_at="0001-01-01T00:00:00Z"), OUT_OF_RANGE, False),
+    ("proximity", _with(SIGHTING, tx_power=128), OUT_OF_RANGE, True),
+    ("proximity", _with(SIGHTING, tx_power=-128), OUT_OF_RANGE, True),
+    ("proximity", _with(SIGHTING, tx_power=2**31), OUT_OF_RANGE, True),
+    ("proximity", _with(SIGHTING, tx_power=2**70), OUT_OF_RANGE, True),
+    ("proximity", _with(SIGHTING, rssi=2**70), "rssi out of range", True),
     ("case_reports", _with(CONFIRMED, kind="suspected"), "unknown value in kind", True),
     ("case_reports", _with(CONFIRMED, sample_date=...), "missing field sample_date", True),
     ("case_reports", _with(CONFIRMED, sample_date="04/08/2021"), "malformed date in sample_date", True),
     ("case_reports", _with(ISOLATED, isolated_at=...), "missing field isolated_at", True),
     ("case_reports", _with(ISOLATED, isolated_at="soon"), "unparseable timestamp in isolated_at", True),
+    ("case_reports", _with(ISOLATED, isolated_at="0001-01-01T00:00:00+14:00"), OUT_OF_RANGE, False),
+    ("case_reports", _with(ISOLATED, isolated_at=FUTURE), OUT_OF_RANGE, False),
+    ("case_reports", _with(CONFIRMED, reported_at=10**15), OUT_OF_RANGE, False),
+    ("case_reports", _with(CONFIRMED, sample_date="0001-01-01"), OUT_OF_RANGE, False),
+    ("case_reports", _with(CONFIRMED, sample_date="9999-12-31"), OUT_OF_RANGE, False),
+    ("case_reports", _with(CONFIRMED, sample_date="2021-06-05"), OUT_OF_RANGE, False),
+    ("case_reports", _with(CONFIRMED, sample_date="2021-08-07"), OUT_OF_RANGE, False),
+    ("case_reports", _with(CONFIRMED, onset_date="2020-01-01"), OUT_OF_RANGE, False),
+    ("case_reports", _with(DISCARDED, sample_date="1970-01-01"), OUT_OF_RANGE, False),
+    ("case_reports", _with(CONFIRMED, sample_date="\uff12\uff10\uff12\uff11-08-04"), "malformed date in sample_date",
+     True),
     ("case_reports", _with(DISCARDED, reported_at=...), "missing field reported_at", True),
     ("venues", _with(VENUE, district_code=...), "missing field district_code", True),
     ("venues", _with(VENUE, lat=95.0), "lat out of range", True),
@@ -149,8 +190,72 @@ def test_a_time_up_to_one_day_ahead_of_landing_is_accepted() -> None:
     almost = _with(CHECKIN, checkin_at=(1627953300 + 86_400) * 1000, checkout_at=...)
     beyond = _with(CHECKIN, checkin_at=(1627953300 + 86_400) * 1000 + 1, checkout_at=...)
     assert isinstance(judge("checkins", json.dumps(almost).encode(), landed), Accepted)
-    assert judge("checkins", json.dumps(beyond).encode(), landed) == Rejected(
-        "timestamp in the future in checkin_at", "c1")
+    assert judge("checkins", json.dumps(beyond).encode(), landed) == Rejected(OUT_OF_RANGE, "c1")
+
+
+def test_the_earliest_instant_is_the_configured_one() -> None:
+    later = Plausibility.of(Settings.model_construct(earliest_instant=datetime(2021, 8, 3, 1, 15, tzinfo=UTC)))
+    on_time = _with(CHECKIN, checkin_at="2021-08-03T08:15:00+07:00")
+    early = _with(CHECKIN, checkin_at="2021-08-03T08:14:59.999999+07:00")
+    assert isinstance(judge("checkins", json.dumps(on_time).encode(), NOW_US, later), Accepted)
+    assert judge("checkins", json.dumps(early).encode(), NOW_US, later) == Rejected(OUT_OF_RANGE, "c1")
+    assert isinstance(judge("checkins", json.dumps(early).encode(), NOW_US), Accepted)
+    assert CONTRACT_PLAUSIBILITY.earliest_us == epoch_micros(datetime(2020, 1, 1, tzinfo=UTC))
+
+
+def test_the_earliest_instant_setting_needs_an_offset() -> None:
+    with_offset = Settings.model_validate({"earliest_instant": "2021-08-01T00:00:00+07:00"})
+    assert with_offset.earliest_instant == datetime(2021, 7, 31, 17, tzinfo=UTC)
+    with pytest.raises(pydantic.ValidationError, match="offset"):
+        Settings.model_validate({"earliest_instant": "2021-08-01T00:00:00"})
+
+
+def test_case_dates_follow_the_local_date_of_the_report() -> None:
+    late_evening = _with(CONFIRMED, reported_at="2021-08-05T20:00:00Z", sample_date="2021-08-07")
+    value = json.dumps(late_evening).encode()
+    assert isinstance(judge("case_reports", value, NOW_US), Accepted)  # 2021-08-06 in Ho Chi Minh City
+    in_utc = Plausibility(CONTRACT_PLAUSIBILITY.earliest_us, ZoneInfo("UTC"))
+    assert judge("case_reports", value, NOW_US, in_utc) == Rejected(OUT_OF_RANGE, "r1")
+
+
+DEEP = b'{"event_id": "deep", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+POISON: list[tuple[str, bytes | None, str]] = [
+    # topic, Kafka value, reason: every one a record that once could stop the lander
+    ("checkins", None, "empty message"),
+    ("checkins", b"", "not JSON"),
+    ("checkins", DEEP, "not JSON"),
+    ("checkins", b'{"event_id": "s", "person_id": "\\ud800"}', "not JSON"),
+    ("checkins", b'{"event_id": "s", "person_id": "\xed\xa0\x80"}', "not JSON"),
+    ("checkins", b'{"event_id": "\xff\xfe"}', "not JSON"),
+    ("proximity", json.dumps(SIGHTING).replace("-70", "NaN").encode(), "not JSON"),
+    ("proximity", json.dumps(SIGHTING).replace("-70", "Infinity").encode(), "not JSON"),
+    ("proximity", json.dumps(SIGHTING).replace("-70", "-Infinity").encode(), "not JSON"),
+    ("proximity", json.dumps(SIGHTING).replace("-70", "1e400").encode(), "rssi must be an integer"),
+    ("proximity", json.dumps(SIGHTING).replace("-70", "1" + "0" * 5000).encode(), "not JSON"),
+    ("venues", json.dumps(VENUE).replace("12.25", "1e400").encode(), "lat out of range"),
+    ("checkins", b"[]", "not a JSON object"),
+    ("checkins", b"1627953300000", "not a JSON object"),
+    ("checkins", b'"checkin"', "not a JSON object"),
+    ("checkins", b"null", "not a JSON object"),
+    ("checkins", json.dumps(CHECKIN)[:-1].encode() + b', "event_id": 5}', "event_id must be a string"),
+    ("case_reports", json.dumps(_with(CONFIRMED, sample_date="0001-01-01")).encode(), OUT_OF_RANGE),
+]
+
+
+@pytest.mark.parametrize(("topic", "value", "reason"), POISON)
+def test_poison_pills_are_rejected_with_a_reason(topic: str, value: bytes | None, reason: str) -> None:
+    verdict = judge(topic, value, NOW_US)
+    assert isinstance(verdict, Rejected) and verdict.reason == reason
+
+
+def test_a_200_kb_field_lands_and_a_long_event_id_stays_out_of_the_quarantine() -> None:
+    long_name = _with(VENUE, name="Chợ " + "x" * 200_000)
+    accepted = judge("venues", json.dumps(long_name).encode(), NOW_US)
+    assert isinstance(accepted, Accepted) and len(accepted.record["name"]) > 200_000
+    long_id = _with(CHECKIN, event_id="c" * 201, source="sms")
+    assert judge("checkins", json.dumps(long_id).encode(), NOW_US) == Rejected("unknown value in source", None)
+    short_id = _with(CHECKIN, event_id="c" * 200, source="sms")
+    assert judge("checkins", json.dumps(short_id).encode(), NOW_US) == Rejected("unknown value in source", "c" * 200)
 
 
 JSON_VALUES = st.recursive(

@@ -20,6 +20,7 @@ from streams.counts import LandingCounts, Progress
 from streams.lander import land
 from streams.publisher import publish_events
 from streams.segments import SegmentLimits
+from tracelake.rejected import read_rejected
 from tracelake.settings import Settings
 
 KEY = "streams-test-key-0123456789abcdef"
@@ -129,6 +130,14 @@ class Landing:
 
     def quarantine(self, topic: str) -> pa.Table:
         return self._read("quarantine", topic, QUARANTINE)
+
+    def payloads(self, topic: str) -> dict[bytes | None, dict[str, Any]]:
+        """Each quarantined payload (from the vault) → its lake quarantine row: what was sent, and why refused."""
+        rows = {(row["kafka_partition"], row["kafka_offset"]): row for row in self.quarantine(topic).to_pylist()}
+        rejected = read_rejected(self.settings.vault_location, topic).to_pylist()
+        assert len(rejected) == len(rows), "every quarantine row has its payload in the vault, and no other"
+        return {payload["raw_value"]: rows[payload["kafka_partition"], payload["kafka_offset"]]
+                for payload in rejected}
 
     def files(self, kind: str, topic: str) -> list[Path]:
         return sorted((self.root / "lake" / kind / topic).glob("date=*/*.parquet"))
