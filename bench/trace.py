@@ -239,7 +239,7 @@ def _land(lake: Lake, topic: str, table: pa.Table) -> None:
             rows = rows[np.argsort(landed[rows], kind="stable")]
             offsets = pa.array(np.arange(rows.size, dtype=np.int64))
             segment = table.take(rows).set_column(table.schema.get_field_index("kafka_offset"), "kafka_offset", offsets)
-            pq.write_table(segment, directory / segment_file_name(topic, partition, 0))
+            pq.write_table(segment, directory / segment_file_name(topic, partition, "bench", 0))
 
 
 # --- measuring ------------------------------------------------------------------------

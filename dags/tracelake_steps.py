@@ -62,13 +62,13 @@ def parse_settings() -> tuple[AirflowSettings, Rules]:
 
 def service_settings() -> tuple[AirflowSettings, Rules]:
     """The task's settings, refusing to go on without a configured pseudonymization key."""
-    from tracelake.vault import MissingKeyError, resolve_key
+    from tracelake.vault import VaultKeyError, resolve_key
 
     settings = AirflowSettings()
     try:
         resolve_key(settings, local_run=False)
-    except MissingKeyError as missing:
-        raise AirflowFailException(str(missing)) from missing
+    except VaultKeyError as refused:
+        raise AirflowFailException(str(refused)) from refused
     return settings, load_rules(settings.rules)
 
 
@@ -258,7 +258,7 @@ def partitions_landed_after(settings: AirflowSettings, topic: str, day: date) ->
     """Kafka partitions of `topic` with raw files on a local day after D (segment names carry the partition)."""
     import pyarrow.fs as pafs
 
-    from tracelake.lake import Lake, filesystem
+    from tracelake.lake import Lake, filesystem, parse_segment_file_name
 
     fs, root = filesystem(Lake(settings.lake).raw(topic))
     partitions: set[int] = set()
@@ -267,9 +267,9 @@ def partitions_landed_after(settings: AirflowSettings, topic: str, day: date) ->
         if directory.type != pafs.FileType.Directory or not name.startswith("date=") or name[5:] <= day.isoformat():
             continue
         for entry in fs.get_file_info(pafs.FileSelector(directory.path)):
-            parts = entry.base_name.split("+")
-            if len(parts) == 3 and parts[0] == topic and parts[1].isdigit() and not entry.base_name.startswith("."):
-                partitions.add(int(parts[1]))
+            segment = parse_segment_file_name(entry.base_name)
+            if segment is not None and segment.topic == topic:
+                partitions.add(segment.partition)
     return partitions
 
 

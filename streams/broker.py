@@ -8,6 +8,7 @@ everything in memory. Nothing else in streams/ knows which kind it talks to.
 import contextlib
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -142,6 +143,8 @@ class EmbeddedBroker(Cluster):
 
     Stopped on leaving the `with` block, exceptions included; on Linux it also
     dies with the process that started it, so a crashed test run leaves no orphan.
+    Each start is a new cluster with an id of its own: its offsets start at 0
+    again, and the lake must never take it for the last one (streams.incarnations).
     """
 
     def __init__(self, port: int | None = None, partitions: int = 4, settings: Settings | None = None) -> None:
@@ -151,6 +154,7 @@ class EmbeddedBroker(Cluster):
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self.port = port or 0
+        self.cluster_id = ""
 
     @property
     def bootstrap(self) -> str:
@@ -178,11 +182,12 @@ class EmbeddedBroker(Cluster):
             raise BrokerError(f"port {self.port} on 127.0.0.1 is taken: cannot start a Kafka broker there")
         url = f"tcp://{self.bootstrap}"
         self._log = tempfile.TemporaryFile(prefix="tansu-")  # noqa: SIM115 - lives as long as the broker
+        self.cluster_id = f"tracelake-{secrets.token_hex(8)}"
         # The death signal follows the thread that forked: only the main thread lives as long as the process.
         in_main_thread = threading.current_thread() is threading.main_thread()
         self._process = subprocess.Popen(
             [self._binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
+             "--storage-engine", "memory://tansu/", "--cluster-id", self.cluster_id],
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -8,6 +8,13 @@ offset: whoever lands the partition next starts a segment at that same
 offset, overwrites those files and removes any it does not rewrite. A crash,
 a kill -9 or a rebalance therefore never duplicates nor loses a record.
 
+The lake only grows. Offsets name records only within one life of a topic (a
+new broker or a topic created again starts at 0), so file names carry the
+topic's incarnation too (streams.incarnations): a later life lands next to
+the earlier one's files and never over them. The clean-up above removes only
+files of the very name the new segment writes, that is an uncommitted
+attempt at the same offsets of the same incarnation.
+
 Open segments are also landed whenever the member is caught up (a poll came
 back empty and every assigned partition is at its end): a lone case report
 reaches the lake in about a second, not when the next record arrives. Where
@@ -34,6 +41,7 @@ from schemas import TOPICS
 from streams.columns import RawColumns
 from streams.counts import LandingCounts, Progress
 from streams.gc_tuning import tune_for_streaming
+from streams.incarnations import IncarnationUnknownError, topic_incarnations
 from streams.kafka_config import consumer_settings
 from streams.landing_files import LakeSink, SegmentSink
 from streams.people import People
@@ -42,9 +50,8 @@ from streams.segments import ClosedSegment, PartitionBuffer, SegmentLimits
 from streams.signals import Flag, stop_on_signals
 from streams.topics import ensure_topics
 from tracelake.identity import Pseudonymizer
-from tracelake.purge_mark import purge_mark
 from tracelake.settings import Settings
-from tracelake.vault import MissingKeyError, resolve_key
+from tracelake.vault import VaultKeyError, resolve_key, vouch_for_key
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +94,16 @@ class Lander(PartitionOwner):
         self.bootstrap: str = settings.bootstrap_servers
         self._settings = settings
         self._limits = limits or SegmentLimits()
+        vouch_for_key(settings.vault_location, key)
         self._sink = sink or LakeSink(settings.lake, settings.vault_location, settings.timezone)
         self._people = People(Pseudonymizer(key).pseudonym)
         self._columns = {topic: RawColumns(topic) for topic in TOPICS}
         self._buffers: dict[TopicPartition, PartitionBuffer] = {}
         self._fresh: set[TopicPartition] = set()
+        self._incarnations: dict[str, str] = {}
+        """Each topic's incarnation token, asked of Kafka again whenever the topic's partitions are assigned."""
+        self._landed_until: dict[TopicPartition, int] = {}
         self._written_identities: set[str] = set()
-        self._purge_mark: bytes | None = None
         self._consumer: KafkaConsumer | None = None
         self._progress: Progress | None = None
         self._idle_flag: Flag | None = None
@@ -109,6 +119,7 @@ class Lander(PartitionOwner):
             self._joined = time.monotonic()
             self.counts.joining_s = self._joined - self._started
         for tp in partitions:
+            self._incarnations.pop(tp.topic, None)
             if tp.topic in self._columns and tp not in self._buffers:
                 self._buffers[tp] = PartitionBuffer(
                     tp.topic, tp.partition, self._columns[tp.topic], self._people, self._limits
@@ -121,6 +132,7 @@ class Lander(PartitionOwner):
         for tp in partitions:
             self._buffers.pop(tp, None)
             self._fresh.discard(tp)
+            self._landed_until.pop(tp, None)
 
     def write_open(self, partitions: Iterable[TopicPartition]) -> list[Written]:
         """Close and write the open segments of `partitions`; the caller commits them."""
@@ -134,20 +146,33 @@ class Lander(PartitionOwner):
 
     def _write(self, tp: TopicPartition, segment: ClosedSegment) -> Written:
         identities = self._unwritten(segment.identities)
-        files = self._sink.write(segment, replaces_uncommitted=tp in self._fresh, identities=identities)
+        files = self._sink.write(
+            segment, incarnation=self._incarnation(tp, segment), replaces_uncommitted=tp in self._fresh,
+            identities=identities,
+        )
         segment.files = files
         return tp, segment, identities
 
-    def _unwritten(self, pairs: pa.Table) -> pa.Table:
-        """The vault pairs not yet in a committed vault file (as far as this member knows).
+    def _incarnation(self, tp: TopicPartition, segment: ClosedSegment) -> str:
+        """The token of the topic's current life; offsets going back mean it may have been created again."""
+        if segment.first_offset < self._landed_until.get(tp, 0):
+            log.warning(
+                "%s went back from offset %d to %d: asking Kafka whether %s was created again",
+                tp, self._landed_until[tp], segment.first_offset, tp.topic,
+            )
+            self._incarnations.pop(tp.topic, None)
+        token = self._incarnations.get(tp.topic)
+        if token is None:
+            topics = {tp.topic} | {assigned.topic for assigned in list(self._buffers)}
+            try:
+                self._incarnations.update(topic_incarnations(self.bootstrap, topics, BOOTSTRAP_TIMEOUT_MS))
+            except IncarnationUnknownError as problem:
+                raise BrokerUnavailableError(str(problem)) from problem
+            token = self._incarnations[tp.topic]
+        return token
 
-        A purge may remove pairs this member wrote (their people had left the
-        retention window): once the vault's purge mark changes, it writes every pair again once.
-        """
-        mark = purge_mark(self._settings.vault_location)
-        if mark != self._purge_mark:
-            self._purge_mark = mark
-            self._written_identities.clear()
+    def _unwritten(self, pairs: pa.Table) -> pa.Table:
+        """The vault pairs not yet in a committed vault file (as far as this member knows)."""
         written = self._written_identities
         if not written:
             return pairs
@@ -162,6 +187,7 @@ class Lander(PartitionOwner):
             self.counts.landing_s = time.monotonic() - self._joined
         for tp, segment, identities in written:
             self._fresh.discard(tp)
+            self._landed_until[tp] = segment.next_offset
             self._written_identities.update(identities.column("pseudonym").to_pylist())
             self.counts.add(segment.topic, segment.raw.num_rows, segment.quarantine.num_rows, segment.files)
             log.info(
@@ -397,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     try:
         key = resolve_key(settings, local_run=args.local, announce=log.warning)
-    except MissingKeyError as problem:
+    except VaultKeyError as problem:
         print(f"tracelake lander: {problem}", file=sys.stderr)
         return 2
     limits = SegmentLimits(max_records=args.max_records, max_bytes=args.max_bytes, max_span_ms=args.max_span_ms)

@@ -1,8 +1,9 @@
 """Where a closed segment goes: Parquet files per local day in the lake, and its pairs in the vault.
 
 Every file is written under a hidden name and renamed (readers never see
-half a file) and is named `<topic>+<partition>+<first offset>`, so landing
-the same range again overwrites instead of duplicating.
+half a file) and is named `<topic>+<partition>+<incarnation>+<first offset>`
+(tracelake.lake), so landing the same range again overwrites instead of
+duplicating, and a later life of the topic never overwrites an earlier one.
 """
 
 import logging
@@ -25,9 +26,12 @@ class SegmentSink(ABC):
     """Makes a closed segment durable; the lander commits its offsets only after `write` returns."""
 
     @abstractmethod
-    def write(self, segment: ClosedSegment, *, replaces_uncommitted: bool, identities: pa.Table) -> int:
+    def write(
+        self, segment: ClosedSegment, *, incarnation: str, replaces_uncommitted: bool, identities: pa.Table
+    ) -> int:
         """Write the segment and `identities` (the vault pairs it needs); returns the data files written.
 
+        `incarnation`: the topic's life the segment's offsets belong to (streams.incarnations).
         `replaces_uncommitted`: this is the first segment since the partition's
         committed offset was (re)read, so an earlier attempt may have left
         files of the same name on days this attempt does not touch.
@@ -62,8 +66,10 @@ class LakeSink(SegmentSink):
         self._timezone = timezone
         self._directories: set[str] = set()
 
-    def write(self, segment: ClosedSegment, *, replaces_uncommitted: bool, identities: pa.Table) -> int:
-        name = segment_file_name(segment.topic, segment.partition, segment.first_offset)
+    def write(
+        self, segment: ClosedSegment, *, incarnation: str, replaces_uncommitted: bool, identities: pa.Table
+    ) -> int:
+        name = segment_file_name(segment.topic, segment.partition, incarnation, segment.first_offset)
         time_column = EVENT_TIME[segment.topic] or "kafka_timestamp"
         raw_days = split_by_day(segment.raw, time_column, self._timezone)
         quarantine_days = split_by_day(segment.quarantine, "kafka_timestamp", self._timezone)
@@ -82,14 +88,13 @@ class LakeSink(SegmentSink):
         if directory not in self._directories:
             self._fs.create_dir(directory, recursive=True)
             self._directories.add(directory)
-        try:
-            write_atomically(rows, self._fs, f"{directory}/{name}")
-        except FileNotFoundError:  # a purge removed this old day meanwhile; a late event brings it back
-            self._fs.create_dir(directory, recursive=True)
-            write_atomically(rows, self._fs, f"{directory}/{name}")
+        write_atomically(rows, self._fs, f"{directory}/{name}")
 
     def _remove_stale(self, table_root: str, name: str, written_days: set[date]) -> None:
-        """Delete `name` from the day directories this attempt did not write (an earlier attempt did)."""
+        """Delete `name` from the day directories this attempt did not write (an earlier attempt did).
+
+        Only that exact name: the same incarnation, partition and first offset, never another life's files.
+        """
         keep = {f"date={day.isoformat()}" for day in written_days}
         listing = self._fs.get_file_info(pafs.FileSelector(table_root, allow_not_found=True))
         candidates = [

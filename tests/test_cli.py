@@ -86,6 +86,39 @@ def test_the_lander_refuses_to_start_as_a_service_without_a_key(tmp_path: Path) 
     assert "Traceback" not in env_less.stdout + env_less.stderr
 
 
+def test_every_stage_refuses_a_key_other_than_the_vaults(tmp_path: Path) -> None:
+    from tracelake.vault import key_fingerprint, vouch_for_key
+
+    lake = tmp_path / "lake"
+    vault = tmp_path / "lake-vault"
+    vouch_for_key(str(vault), KEY.encode())
+    events = tmp_path / "events"
+    events.mkdir()
+    _write(events, "checkins", [])
+    other = {"TRACELAKE_PSEUDONYMIZATION_KEY": "someone-elses-key-0123456789"}
+    commands = {
+        "run": ("run", "--events", str(events), "--lake", str(lake), "--date", "2021-08-10"),
+        "trace": ("trace", "--date", "2021-08-10", "--lake", str(lake), "--engine", "duckdb"),
+        "export": ("export", "--date", "2021-08-10", "--lake", str(lake)),
+        "land": ("land", "--lake", str(lake), "--until-idle"),
+    }
+    for name, arguments in commands.items():
+        result = _tracelake(*arguments, cwd=tmp_path, settings={**other, "TRACELAKE_BOOTSTRAP_SERVERS": "127.0.0.1:9"})
+        assert result.returncode == 2, (name, result.stdout + result.stderr)
+        assert "not the one the identity vault" in result.stdout, name
+        assert "Traceback" not in result.stdout + result.stderr, name
+    service = subprocess.run(
+        [sys.executable, "-m", "streams.lander", "--until-idle"], cwd=tmp_path, capture_output=True, text=True,
+        timeout=120, check=False,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("TRACELAKE_")}, **other,
+             "TRACELAKE_LAKE": str(lake), "TRACELAKE_BOOTSTRAP_SERVERS": "127.0.0.1:9"},
+    )
+    assert service.returncode == 2
+    assert "not the one the identity vault" in service.stderr
+    assert not lake.exists()
+    assert (vault / "key.fingerprint").read_text().strip() == key_fingerprint(KEY.encode())
+
+
 def test_every_command_taking_rules_refuses_an_out_of_range_value_naming_the_key(tmp_path: Path) -> None:
     from schemas import default_rules_path
 

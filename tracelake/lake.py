@@ -1,5 +1,6 @@
 """Where every table lives under the lake root (a directory or an object-store URI)."""
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,9 +24,55 @@ def join(*parts: str) -> str:
     return "/".join([head.rstrip("/"), *(part.strip("/") for part in rest)])
 
 
-def segment_file_name(topic: str, partition: int, first_offset: int) -> str:
-    """Confluent-style `topic+partition+startOffset`: a replay rewrites the same name."""
-    return f"{topic}+{partition}+{first_offset:020d}.parquet"
+SEGMENT_SUFFIX = ".parquet"
+_INCARNATION = re.compile(r"[0-9a-z]{1,64}")
+
+
+@dataclass(frozen=True)
+class SegmentName:
+    """What a landed file's name says about the Kafka records in it.
+
+    Offsets alone do not identify records: a new broker, or a topic deleted
+    and created again, starts at offset 0. So the name also carries the
+    topic's `incarnation`; files landed before it did have none.
+    """
+
+    topic: str
+    partition: int
+    incarnation: str | None
+    first_offset: int
+
+
+def segment_file_name(topic: str, partition: int, incarnation: str, first_offset: int) -> str:
+    """`topic+partition+incarnation+firstOffset.parquet`: a replay of the same records rewrites the same name.
+
+    Readers never rely on the names' order: a later incarnation's names may sort first.
+    """
+    if "+" in topic or not _INCARNATION.fullmatch(incarnation):
+        raise ValueError(f"cannot name a segment of topic {topic!r} in incarnation {incarnation!r}")
+    return f"{topic}+{partition}+{incarnation}+{first_offset:020d}{SEGMENT_SUFFIX}"
+
+
+def parse_segment_file_name(name: str) -> SegmentName | None:
+    """The segment a landed file's name describes; None for any other name (hidden files included).
+
+    Reads both today's names and the `topic+partition+firstOffset` of files landed before incarnations.
+    """
+    if is_hidden(name) or not name.endswith(SEGMENT_SUFFIX):
+        return None
+    parts = name.removesuffix(SEGMENT_SUFFIX).split("+")
+    if len(parts) == 3:
+        topic, partition, first = parts
+        incarnation = None
+    elif len(parts) == 4:
+        topic, partition, incarnation, first = parts
+        if not _INCARNATION.fullmatch(incarnation):
+            return None
+    else:
+        return None
+    if not (topic and partition.isascii() and partition.isdigit() and first.isascii() and first.isdigit()):
+        return None
+    return SegmentName(topic, int(partition), incarnation, int(first))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """What the landing of day D should look like, read back from the lake's segment files.
 
 The lander writes each Kafka segment `[first offset, next offset)` of a
-partition as files named `<topic>+<partition>+<first offset>.parquet`, one per
+partition as files named `<topic>+<partition>+<incarnation>+<first offset>.parquet`
+(tracelake.lake; older lakes have names without the incarnation), one per
 local day its events fall on, in raw/ (valid events) and quarantine/ (the
 rest). So every message of a segment is in exactly one of those files, and the
 offsets of a segment's rows, across all its files, must run from its first
@@ -15,7 +16,6 @@ day D: the quarantine is partitioned by arrival day and raw by event day, so
 comparing the two `date=D` directories would compare different messages.
 """
 
-import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,15 +25,14 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
-from tracelake.lake import Lake, filesystem, is_hidden
-
-SEGMENT_NAME = re.compile(r"^(?P<topic>[^+]+)\+(?P<partition>\d+)\+(?P<first>\d+)\.parquet$")
+from tracelake.lake import Lake, filesystem, is_hidden, parse_segment_file_name
 
 
 @dataclass
 class Segment:
     topic: str
     partition: int
+    incarnation: str | None
     first_offset: int
     files: list[str] = field(default_factory=list)
     raw_rows: int = 0
@@ -75,9 +74,9 @@ def day_segments(lake: Lake, topic: str, day: date) -> list[Segment]:
     _, raw_day = filesystem(lake.raw_day(topic, day))
     segments: dict[str, Segment] = {}
     for entry in _visible_files(fs, raw_day):
-        match = SEGMENT_NAME.match(entry.base_name)
-        if match:
-            segments[entry.base_name] = Segment(topic, int(match["partition"]), int(match["first"]))
+        parsed = parse_segment_file_name(entry.base_name)
+        if parsed is not None and parsed.topic == topic:
+            segments[entry.base_name] = Segment(topic, parsed.partition, parsed.incarnation, parsed.first_offset)
     if not segments:
         return []
     found: dict[str, list[tuple[str, bool]]] = defaultdict(list)
@@ -98,7 +97,14 @@ def day_segments(lake: Lake, topic: str, day: date) -> list[Segment]:
                 segment.quarantined_rows += len(values)
             else:
                 segment.raw_rows += len(values)
-    return sorted(segments.values(), key=lambda segment: (segment.partition, segment.first_offset))
+    return sorted(
+        segments.values(), key=lambda segment: (segment.partition, segment.incarnation or "", segment.first_offset)
+    )
+
+
+SEGMENT_COLUMNS = (
+    "topic", "partition", "incarnation", "first_offset", "files", "rows", "quarantined", "offsets_contiguous"
+)
 
 
 def segments_frame(segments: Mapping[str, list[Segment]]) -> pd.DataFrame:
@@ -107,6 +113,7 @@ def segments_frame(segments: Mapping[str, list[Segment]]) -> pd.DataFrame:
         {
             "topic": topic,
             "partition": segment.partition,
+            "incarnation": segment.incarnation,
             "first_offset": segment.first_offset,
             "files": len(segment.files),
             "rows": segment.rows,
@@ -116,8 +123,7 @@ def segments_frame(segments: Mapping[str, list[Segment]]) -> pd.DataFrame:
         for topic, topic_segments in segments.items()
         for segment in topic_segments
     ]
-    columns = ["topic", "partition", "first_offset", "files", "rows", "quarantined", "offsets_contiguous"]
-    return pd.DataFrame.from_records(records, columns=columns)
+    return pd.DataFrame.from_records(records, columns=list(SEGMENT_COLUMNS))
 
 
 def landing_frame(

@@ -221,7 +221,7 @@ class LakeBuilder:
         for (topic, day, partition), events in sorted(groups.items()):
             directory = Path(self.lake.raw_day(topic, day))
             directory.mkdir(parents=True, exist_ok=True)
-            path = directory / segment_file_name(topic, partition, events[0].offset)
+            path = directory / segment_file_name(topic, partition, "lakebuilder", events[0].offset)
             pq.write_table(pa.Table.from_pylist([event.row for event in events], schema=RAW[topic]), path)
             written.append(path)
         if self._identities:

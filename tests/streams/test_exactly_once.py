@@ -92,8 +92,12 @@ class CrashAfterWriting(LakeSink):
         self.writes = 0
         self.crash_on = crash_on
 
-    def write(self, segment: ClosedSegment, *, replaces_uncommitted: bool, identities: pa.Table) -> int:
-        files = super().write(segment, replaces_uncommitted=replaces_uncommitted, identities=identities)
+    def write(
+        self, segment: ClosedSegment, *, incarnation: str, replaces_uncommitted: bool, identities: pa.Table
+    ) -> int:
+        files = super().write(
+            segment, incarnation=incarnation, replaces_uncommitted=replaces_uncommitted, identities=identities
+        )
         self.writes += 1
         if self.writes == self.crash_on:
             raise RuntimeError("crash between write and commit")
@@ -177,9 +181,13 @@ class SlowLakeSink(LakeSink):
     def __init__(self, landing: Landing) -> None:
         super().__init__(landing.settings.lake, str(landing.settings.vault), landing.settings.timezone)
 
-    def write(self, segment: ClosedSegment, *, replaces_uncommitted: bool, identities: pa.Table) -> int:
+    def write(
+        self, segment: ClosedSegment, *, incarnation: str, replaces_uncommitted: bool, identities: pa.Table
+    ) -> int:
         time.sleep(0.25)
-        return super().write(segment, replaces_uncommitted=replaces_uncommitted, identities=identities)
+        return super().write(
+            segment, incarnation=incarnation, replaces_uncommitted=replaces_uncommitted, identities=identities
+        )
 
 
 def _run_members(landing: Landing, stagger: bool) -> dict[str, LandingCounts]:

@@ -1,7 +1,6 @@
 """Segments close on count, bytes or record time only, so landing a range again cuts it the same way."""
 
 import json
-import time
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from tests.streams.conftest import checkin, sighting
 from tracelake.identity import Pseudonymizer
 
 T0 = 1_628_000_000_000  # Kafka timestamps, ms
-LANDED_US = time.time_ns() // 1000  # the lander's clock, held still so two landings compare equal
 
 
 def record(offset: int, value: bytes | None, timestamp: int = T0, topic: str = "proximity") -> ConsumerRecord:
@@ -33,10 +31,7 @@ def sightings(count: int, start: int = 0, step_ms: int = 1000) -> list[ConsumerR
 
 
 def buffer(limits: SegmentLimits, topic: str = "proximity") -> PartitionBuffer:
-    return PartitionBuffer(
-        topic, 0, RawColumns(topic, "Asia/Ho_Chi_Minh"), People(Pseudonymizer(b"k" * 32).pseudonym), limits,
-        clock=lambda: LANDED_US,
-    )
+    return PartitionBuffer(topic, 0, RawColumns(topic), People(Pseudonymizer(b"k" * 32).pseudonym), limits)
 
 
 def ranges(segments: list[ClosedSegment]) -> list[tuple[int, int]]:
@@ -130,17 +125,35 @@ def test_a_retry_removes_what_an_uncommitted_attempt_left_on_other_days(tmp_path
     sink = LakeSink(str(tmp_path / "lake"), str(tmp_path / "vault"), "Asia/Ho_Chi_Minh")
     two_days = [checkin(1, at="2021-08-03T08:00:00+07:00"), checkin(2, at="2021-08-04T08:00:00+07:00")]
     first = _checkins_segment(100, two_days)
-    assert sink.write(first, replaces_uncommitted=True, identities=first.identities) == 2
+    assert sink.write(first, incarnation="a1", replaces_uncommitted=True, identities=first.identities) == 2
     files = sorted((tmp_path / "lake" / "raw" / "checkins").glob("*/*.parquet"))
     assert [path.parent.name for path in files] == ["date=2021-08-03", "date=2021-08-04"]
 
     retry = _checkins_segment(100, two_days[:1])  # the same first offset, cut shorter
-    sink.write(retry, replaces_uncommitted=True, identities=retry.identities)
+    sink.write(retry, incarnation="a1", replaces_uncommitted=True, identities=retry.identities)
 
     files = sorted((tmp_path / "lake" / "raw" / "checkins").glob("*/*.parquet"))
     assert [path.relative_to(tmp_path / "lake").as_posix() for path in files] == [
-        "raw/checkins/date=2021-08-03/checkins+0+00000000000000000100.parquet"
+        "raw/checkins/date=2021-08-03/checkins+0+a1+00000000000000000100.parquet"
     ]
     assert sorted(path.name for path in (tmp_path / "vault" / "identities").iterdir()) == [
-        "checkins+0+00000000000000000100.parquet"
+        "checkins+0+a1+00000000000000000100.parquet"
+    ]
+
+
+def test_another_incarnation_at_the_same_offsets_lands_beside_and_removes_nothing(tmp_path: Path) -> None:
+    sink = LakeSink(str(tmp_path / "lake"), str(tmp_path / "vault"), "Asia/Ho_Chi_Minh")
+    two_days = [checkin(1, at="2021-08-03T08:00:00+07:00"), checkin(2, at="2021-08-04T08:00:00+07:00")]
+    earlier = _checkins_segment(0, two_days)
+    sink.write(earlier, incarnation="a1", replaces_uncommitted=True, identities=earlier.identities)
+    before = {path: path.read_bytes() for path in tmp_path.rglob("*.parquet")}
+
+    later = _checkins_segment(0, [checkin(3, person="0987 654 321", at="2021-08-04T09:00:00+07:00")])
+    sink.write(later, incarnation="b2", replaces_uncommitted=True, identities=later.identities)
+
+    after = {path: path.read_bytes() for path in tmp_path.rglob("*.parquet")}
+    assert {path: after.get(path) for path in before} == before, "an earlier incarnation's file changed or went"
+    assert sorted(path.relative_to(tmp_path).as_posix() for path in set(after) - set(before)) == [
+        "lake/raw/checkins/date=2021-08-04/checkins+0+b2+00000000000000000000.parquet",
+        "vault/identities/checkins+0+b2+00000000000000000000.parquet",
     ]

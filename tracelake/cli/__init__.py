@@ -48,6 +48,19 @@ def _day(text: str) -> date:
         fail(f"--date: {problem}")
 
 
+def _refuse_another_key(settings: Settings) -> None:
+    """Stages that only read the vault need no key; a configured one the vault does not know is still refused:
+    whatever lands next under it would join nothing already there."""
+    from tracelake.vault import WrongKeyError, vouch_for_key
+
+    if settings.pseudonymization_key is None:
+        return
+    try:
+        vouch_for_key(settings.vault_location, settings.pseudonymization_key.get_secret_value().encode(), record=False)
+    except WrongKeyError as problem:
+        fail(str(problem))
+
+
 def _rules(path: Path | None, settings: Settings) -> Rules:
     try:
         return load_rules(path if path is not None else settings.rules)
@@ -118,7 +131,7 @@ def land(
     from streams.fleet import MemberFailedError, land_in_parallel
     from streams.lander import BrokerUnavailableError
     from streams.lander import land as run_lander
-    from tracelake.vault import MissingKeyError, resolve_key
+    from tracelake.vault import MissingKeyError, WrongKeyError, resolve_key
 
     settings = _settings(lake)
     if not settings.bootstrap_servers:
@@ -127,6 +140,8 @@ def land(
         key = resolve_key(settings, local_run=False)
     except MissingKeyError as problem:
         fail(str(problem), code=1)
+    except WrongKeyError as problem:
+        fail(str(problem))
     try:
         with stage_progress("land") as advance:
             if members > 1:
@@ -170,6 +185,7 @@ def trace(
     from jobs.trace import trace_day
 
     settings = _settings(lake)
+    _refuse_another_key(settings)
     the_day = _day(day)
     the_rules = _rules(rules, settings)
     engine = engine or settings.trace_engine
@@ -238,10 +254,11 @@ def _pipeline_errors() -> Iterator[None]:
     from streams.broker import BrokerError
     from streams.lander import BrokerUnavailableError
     from streams.publisher import NoEventsError, PublishError
+    from tracelake.vault import WrongKeyError
 
     try:
         yield
-    except (NoEventsError, RulesError) as problem:
+    except (NoEventsError, RulesError, WrongKeyError) as problem:
         fail(str(problem))
     except (BrokerError, BrokerUnavailableError, PublishError, ValidationFailed) as problem:
         fail(str(problem), code=1)
@@ -310,6 +327,7 @@ def export(day: DateOption, lake: LakeOption = None, rules: RulesOption = None) 
     from jobs.exports import export_day
 
     settings = _settings(lake)
+    _refuse_another_key(settings)
     exported = export_day(settings.lake, _day(day), _rules(rules, settings), vault=settings.vault_location)
     for line in exported.province.headline():
         console.print(line)
@@ -356,8 +374,14 @@ def purge(
 def airflow() -> None:
     """Start Airflow standalone with tracelake's DAGs and settings."""
     from tracelake.airflow_launcher import run_standalone
+    from tracelake.vault import MissingKeyError, WrongKeyError
 
-    run_standalone(Settings())
+    try:
+        run_standalone(Settings())
+    except MissingKeyError as problem:
+        fail(str(problem), code=1)
+    except WrongKeyError as problem:
+        fail(str(problem))
 
 
 SETTINGS_MODELS = ("Settings", "AirflowSettings")
