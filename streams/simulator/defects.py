@@ -14,6 +14,7 @@ import orjson
 
 from streams.simulator import clock
 from streams.simulator.identity import respell
+from tracelake.events import OUT_OF_RANGE
 
 Record = dict[str, object]
 Outcome = Record | bytes
@@ -79,7 +80,7 @@ def future_time(name: str, drop: tuple[str, ...] = ()) -> Defect:
         moved = FAR_FUTURE + (epoch % 86_400)
         kept = {k: v for k, v in record.items() if k not in drop}
         return {**kept, name: clock.render_one(moved, style, offset or LOCAL_OFFSET)}
-    return Defect(f"timestamp in the future in {name}", apply)
+    return Defect(OUT_OF_RANGE, apply)
 
 
 def unknown_value(name: str, options: tuple[str, ...]) -> Defect:
