@@ -49,7 +49,9 @@ from streams.rebalance import HandOver, PartitionOwner, Written, next_offset
 from streams.segments import ClosedSegment, PartitionBuffer, SegmentLimits
 from streams.signals import Flag, stop_on_signals
 from streams.topics import ensure_topics
+from tracelake.events import Plausibility
 from tracelake.identity import Pseudonymizer
+from tracelake.purge_mark import purge_mark
 from tracelake.settings import Settings
 from tracelake.vault import VaultKeyError, resolve_key, vouch_for_key
 
@@ -97,13 +99,15 @@ class Lander(PartitionOwner):
         vouch_for_key(settings.vault_location, key)
         self._sink = sink or LakeSink(settings.lake, settings.vault_location, settings.timezone)
         self._people = People(Pseudonymizer(key).pseudonym)
-        self._columns = {topic: RawColumns(topic) for topic in TOPICS}
+        self._columns = {topic: RawColumns(topic, settings.timezone) for topic in TOPICS}
+        self._plausible = Plausibility.of(settings)
         self._buffers: dict[TopicPartition, PartitionBuffer] = {}
         self._fresh: set[TopicPartition] = set()
         self._incarnations: dict[str, str] = {}
         """Each topic's incarnation token, asked of Kafka again whenever the topic's partitions are assigned."""
         self._landed_until: dict[TopicPartition, int] = {}
         self._written_identities: set[str] = set()
+        self._purge_mark: bytes | None = None
         self._consumer: KafkaConsumer | None = None
         self._progress: Progress | None = None
         self._idle_flag: Flag | None = None
@@ -122,7 +126,7 @@ class Lander(PartitionOwner):
             self._incarnations.pop(tp.topic, None)
             if tp.topic in self._columns and tp not in self._buffers:
                 self._buffers[tp] = PartitionBuffer(
-                    tp.topic, tp.partition, self._columns[tp.topic], self._people, self._limits
+                    tp.topic, tp.partition, self._columns[tp.topic], self._people, self._limits, self._plausible
                 )
                 self._fresh.add(tp)
         log.info("landing %s", _describe(self._buffers))
@@ -172,7 +176,15 @@ class Lander(PartitionOwner):
         return token
 
     def _unwritten(self, pairs: pa.Table) -> pa.Table:
-        """The vault pairs not yet in a committed vault file (as far as this member knows)."""
+        """The vault pairs not yet in a committed vault file (as far as this member knows).
+
+        A purge may remove pairs this member wrote (their people had left the
+        retention window): once the vault's purge mark changes, it writes every pair again once.
+        """
+        mark = purge_mark(self._settings.vault_location)
+        if mark != self._purge_mark:
+            self._purge_mark = mark
+            self._written_identities.clear()
         written = self._written_identities
         if not written:
             return pairs

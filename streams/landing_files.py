@@ -1,4 +1,4 @@
-"""Where a closed segment goes: Parquet files per local day in the lake, and its pairs in the vault.
+"""Where a closed segment goes: Parquet files per local day in the lake; its pairs and rejected payloads in the vault.
 
 Every file is written under a hidden name and renamed (readers never see
 half a file) and is named `<topic>+<partition>+<incarnation>+<first offset>`
@@ -14,9 +14,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.fs as pafs
 
-from streams.columns import EVENT_TIME
+from schemas.lake import QUARANTINE
+from streams.columns import EVENT_TIME, local_days
 from streams.segments import ClosedSegment
 from tracelake.lake import Lake, filesystem, segment_file_name, write_atomically
+from tracelake.rejected import rejected_topic, write_rejected
 from tracelake.vault import write_identities
 
 log = logging.getLogger(__name__)
@@ -38,13 +40,6 @@ class SegmentSink(ABC):
         """
 
 
-def local_days(times: pa.ChunkedArray | pa.Array, timezone: str) -> pa.Array:
-    """The local calendar day of each UTC instant in `timezone` (DST-aware, vectorized)."""
-    zoned = times.cast(pa.timestamp("us", tz=timezone))
-    days = pc.local_timestamp(zoned).cast(pa.date32())
-    return days.combine_chunks() if isinstance(days, pa.ChunkedArray) else days
-
-
 def split_by_day(table: pa.Table, time_column: str, timezone: str) -> dict[date, pa.Table]:
     """The rows of `table` grouped by the local day of `time_column`, in their original order."""
     if table.num_rows == 0:
@@ -57,12 +52,13 @@ def split_by_day(table: pa.Table, time_column: str, timezone: str) -> dict[date,
 
 
 class LakeSink(SegmentSink):
-    """Raw and quarantine Parquet under the lake root, vault pairs under the vault root."""
+    """Raw and quarantine Parquet under the lake root; vault pairs and rejected payloads under the vault root."""
 
     def __init__(self, lake: str, vault: str, timezone: str) -> None:
         self._fs, root = filesystem(lake)
         self._lake = Lake(root)
         self._vault = vault
+        self._vault_fs, self._vault_root = filesystem(vault)
         self._timezone = timezone
         self._directories: set[str] = set()
 
@@ -70,16 +66,18 @@ class LakeSink(SegmentSink):
         self, segment: ClosedSegment, *, incarnation: str, replaces_uncommitted: bool, identities: pa.Table
     ) -> int:
         name = segment_file_name(segment.topic, segment.partition, incarnation, segment.first_offset)
-        time_column = EVENT_TIME[segment.topic] or "kafka_timestamp"
-        raw_days = split_by_day(segment.raw, time_column, self._timezone)
-        quarantine_days = split_by_day(segment.quarantine, "kafka_timestamp", self._timezone)
+        raw_days = split_by_day(segment.raw, EVENT_TIME[segment.topic], self._timezone)
+        quarantine_days = split_by_day(segment.quarantine, "landed_at", self._timezone)
         for day, rows in raw_days.items():
             self._put(self._lake.raw_day(segment.topic, day), name, rows)
         for day, rows in quarantine_days.items():
-            self._put(self._lake.quarantine_day(segment.topic, day), name, rows)
+            write_rejected(self._vault_fs, self._vault_root, segment.topic, day, name, rows)
+            self._put(self._lake.quarantine_day(segment.topic, day), name, rows.select(QUARANTINE.names))
         if replaces_uncommitted:
             self._remove_stale(self._lake.raw(segment.topic), name, set(raw_days))
             self._remove_stale(self._lake.quarantine(segment.topic), name, set(quarantine_days))
+            rejected = rejected_topic(self._vault_root, segment.topic)
+            self._remove_stale(rejected, name, set(quarantine_days), self._vault_fs)
         if identities.num_rows:
             write_identities(self._vault, name, identities)
         return len(raw_days) + len(quarantine_days)
@@ -88,15 +86,22 @@ class LakeSink(SegmentSink):
         if directory not in self._directories:
             self._fs.create_dir(directory, recursive=True)
             self._directories.add(directory)
-        write_atomically(rows, self._fs, f"{directory}/{name}")
+        try:
+            write_atomically(rows, self._fs, f"{directory}/{name}")
+        except FileNotFoundError:  # a purge removed this old day meanwhile; a late event brings it back
+            self._fs.create_dir(directory, recursive=True)
+            write_atomically(rows, self._fs, f"{directory}/{name}")
 
-    def _remove_stale(self, table_root: str, name: str, written_days: set[date]) -> None:
+    def _remove_stale(
+        self, table_root: str, name: str, written_days: set[date], fs: pafs.FileSystem | None = None
+    ) -> None:
         """Delete `name` from the day directories this attempt did not write (an earlier attempt did).
 
         Only that exact name: the same incarnation, partition and first offset, never another life's files.
         """
+        fs = fs or self._fs
         keep = {f"date={day.isoformat()}" for day in written_days}
-        listing = self._fs.get_file_info(pafs.FileSelector(table_root, allow_not_found=True))
+        listing = fs.get_file_info(pafs.FileSelector(table_root, allow_not_found=True))
         candidates = [
             f"{entry.path}/{name}"
             for entry in listing
@@ -104,7 +109,7 @@ class LakeSink(SegmentSink):
         ]
         if not candidates:
             return
-        for entry in self._fs.get_file_info(candidates):
+        for entry in fs.get_file_info(candidates):
             if entry.type == pafs.FileType.File:
-                self._fs.delete_file(entry.path)
+                fs.delete_file(entry.path)
                 log.info("removed %s: left by an earlier, uncommitted attempt at the same offsets", entry.path)
