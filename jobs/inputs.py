@@ -48,24 +48,31 @@ def _base_name(path: str) -> str:
     return path.rstrip("/").rpartition("/")[2]
 
 
-def plan_inputs(lake: Lake, day: date, lookback_days: int) -> InputPlan:
-    """List the visible segment files of each traced topic's partitions; a missing topic is empty."""
+def raw_files(lake: Lake, topic: str, first: date | None, last: date) -> tuple[tuple[str, ...], int]:
+    """The visible segment files of `topic`'s partitions from `first` (None: the beginning) to `last`, inclusive,
+    as engines open them (absolute path or URI), and their bytes; none for a topic not landed yet."""
     fs, root = filesystem(lake.root)
     uri_prefix = lake.root[: len(lake.root) - len(root)] if "://" in lake.root else ""
+    found: list[str] = []
+    total_bytes = 0
+    for partition in children(fs, Lake(root).raw(topic)):
+        landed_day = partition_day(_base_name(partition.path))
+        if partition.type != pafs.FileType.Directory or landed_day is None:
+            continue
+        if landed_day > last or (first is not None and landed_day < first):
+            continue
+        for segment in children(fs, partition.path):
+            if segment.type == pafs.FileType.File and is_part_file(_base_name(segment.path)):
+                found.append(uri_prefix + segment.path)
+                total_bytes += segment.size or 0
+    return tuple(sorted(found)), total_bytes
+
+
+def plan_inputs(lake: Lake, day: date, lookback_days: int) -> InputPlan:
+    """List the visible segment files of each traced topic's partitions; a missing topic is empty."""
     files: dict[str, tuple[str, ...]] = {}
     total_bytes = 0
     for topic in TRACED_TOPICS:
-        first, last = partition_range(topic, day, lookback_days)
-        found: list[str] = []
-        for partition in children(fs, Lake(root).raw(topic)):
-            landed_day = partition_day(_base_name(partition.path))
-            if partition.type != pafs.FileType.Directory or landed_day is None:
-                continue
-            if landed_day > last or (first is not None and landed_day < first):
-                continue
-            for segment in children(fs, partition.path):
-                if segment.type == pafs.FileType.File and is_part_file(_base_name(segment.path)):
-                    found.append(uri_prefix + segment.path)
-                    total_bytes += segment.size or 0
-        files[topic] = tuple(sorted(found))
+        files[topic], size = raw_files(lake, topic, *partition_range(topic, day, lookback_days))
+        total_bytes += size
     return InputPlan(lake_root=lake.root, files=files, total_bytes=total_bytes)
