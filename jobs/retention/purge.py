@@ -46,12 +46,11 @@ from tracelake.lake import (
 )
 from tracelake.lake import RAW as RAW_DIR
 from tracelake.purge_mark import mark_purge
+from tracelake.rejected import REJECTED_DIR
 from tracelake.rules import Rules
 
 KEPT_TOPICS = frozenset({"venues"})
 """Raw topics that name no person: kept whole (exports name the latest registration of old venues)."""
-REJECTED = "rejected"
-"""The vault's folder of quarantined payloads: `rejected/<topic>/date=<day>/`."""
 CARRIED_FILE = "carried.parquet"
 """The rows a day inside the window still needs from older days, in the window's first day of their topic."""
 RECORD_FILE = "purge.json"
@@ -160,7 +159,7 @@ def _dated_tables(lake_root: str, vault_root: str) -> list[_Table]:
         *_folder(fs, root, CURATED, ANALYST_AREA),
         _Table(fs, join(root, VALIDATION), ANALYST_AREA, VALIDATION),
         *_folder(fs, root, EXPORTS, TRACER_AREA),
-        *_folder(vault_fs, vault, REJECTED, IDENTITY_AREA, landed=True),
+        *_folder(vault_fs, vault, REJECTED_DIR, IDENTITY_AREA, landed=True),
     ]
 
 
