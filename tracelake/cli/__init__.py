@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -342,6 +342,7 @@ def purge(
     rules: RulesOption = None,
 ) -> None:
     """Delete personal data of the days before --before, keeping what the days after it still need."""
+    from jobs.retention.purge import first_day_kept
     from jobs.retention.purge import purge as run_purge
 
     settings = _settings(lake)
@@ -350,7 +351,7 @@ def purge(
     except ValueError as problem:
         fail(f"--before: {problem}")
     the_rules = _rules(rules, settings)
-    latest = datetime.now(the_rules.zone).date() - timedelta(days=the_rules.retention_days - 1)
+    latest = first_day_kept(datetime.now(the_rules.zone).date(), the_rules)
     if first_kept > latest:
         fail(f"--before: {first_kept} would purge days still inside the {the_rules.retention_days}-day retention "
              f"window (retention_days of rules {the_rules.version}); the latest allowed today is {latest}")
