@@ -1,10 +1,14 @@
-"""The daily report: one static HTML page per day under `reports/date=D/index.html`.
+"""The daily report: one static HTML page per day and audience.
+
+The public page, `reports/date=D/index.html`, hides counts of people from 1 to
+9 and links to nothing under `exports/`; the tracers' page,
+`exports/reports/date=D/index.html`, has the exact numbers and their worklists.
 
 `build_report` renders the core sections (`core_sections()`) and any extra
 `ReportSection`s handed to it, e.g. the province sections of `jobs.province`.
 """
 
-from jobs.report.context import Funnel, ReportContext, StageCount
+from jobs.report.context import Audience, Funnel, ReportContext, StageCount
 from jobs.report.core import core_sections
 from jobs.report.html import Html, Metric, columns, link, note, slug, table
 from jobs.report.page import REPORT_FILE, build_report, render_page
@@ -13,6 +17,7 @@ from jobs.report.svg import Series, horizontal_bars, vertical_bars
 
 __all__ = [
     "REPORT_FILE",
+    "Audience",
     "Funnel",
     "Html",
     "Metric",

@@ -1,14 +1,21 @@
-"""What every report section may read: the day, the rules, the lake's views and the day's funnel.
+"""What every report section may read: the day, the rules, the audience, the lake's views and the day's funnel.
 
 A section gets one `ReportContext` and queries the analysts' views
 (`jobs.analyst_db`) through it, so a number on the report means what the same
-query means in the analysts' DuckDB file. The tracers' export is read only to
-count its rows; no section ever prints an id.
+query means in the analysts' DuckDB file. The page has one of two audiences:
+the public (and analysts), whose page hides counts of people from 1 to 9
+(`jobs.disclosure`) and links to nothing under `exports/`, and the tracers,
+whose copy under `exports/reports/` has the exact numbers and their worklists.
+Counts that two sections print (the districts' F1/F2 in the overview, the
+events' funnel in the quarantine section) are protected once, here, so both
+print the same figure. The tracers' export is read only for the tracers' page,
+to count its rows; no section ever prints an id.
 """
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from enum import Enum
 from functools import cached_property
 from typing import Any
 
@@ -16,6 +23,8 @@ import duckdb
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
+from jobs.disclosure import ALL, Disclosure, Group, Total, grid_groups, protect, protect_grid
+from jobs.report.clusters import Cluster, ContactEdge, transmission_clusters
 from schemas import TOPICS
 from schemas.lake import EXPOSURES_EXPORT
 from tracelake.lake import EXPORTS, Lake, filesystem, join
@@ -31,6 +40,15 @@ TOPIC_VIEWS = {
     "case_reports": "raw_case_reports",
     "venues": "raw_venues",
 }
+TIERS: tuple[str, ...] = ("F1", "F2")
+FUNNEL_PARTS: tuple[str, ...] = ("landed", "quarantined")
+
+
+class Audience(Enum):
+    """Who reads a page: the public (and analysts) under `reports/`, or the tracers under `exports/reports/`."""
+
+    PUBLIC = "public"
+    TRACERS = "tracers"
 
 
 @dataclass(frozen=True)
@@ -43,13 +61,10 @@ class StageCount:
 
 @dataclass(frozen=True)
 class Funnel:
-    """Events in → landed → quarantined for the day, overall and per topic, then people exposed."""
+    """Events in → landed → quarantined for the day, overall and per topic."""
 
     total: Mapping[str, StageCount]
     topics: Mapping[str, Mapping[str, StageCount]]
-    exposed: int
-    f1: int
-    f2: int
 
 
 def _is_count(value: Any) -> bool:
@@ -96,12 +111,22 @@ class ReportContext:
     con: duckdb.DuckDBPyConnection
     counts: Mapping[str, Any] | None = None
     """What the lander counted for the day (see `build_report`)."""
+    audience: Audience = Audience.PUBLIC
     notes: list[str] = field(default_factory=list)
     """Caveats sections add while rendering; the page prints them at the bottom."""
 
     @property
     def lake(self) -> Lake:
         return Lake(self.lake_root)
+
+    @property
+    def public(self) -> bool:
+        return self.audience is Audience.PUBLIC
+
+    @property
+    def page_directory(self) -> str:
+        lake = self.lake
+        return lake.report_day(self.day) if self.public else lake.tracer_report_day(self.day)
 
     def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
         """Rows of a query over the analysts' views; `$day` is the report's day unless given."""
@@ -112,8 +137,11 @@ class ReportContext:
         return found[0][0] if found else None
 
     def relative_link(self, *parts: str) -> str:
-        """An href from `reports/date=D/index.html` to a path under the lake root."""
-        return "/".join(["..", "..", *parts])
+        """An href from this page to a path under the lake root; the public page never links into `exports/`."""
+        if self.public and parts and parts[0] == EXPORTS:
+            raise ValueError(f"the public report links to nothing in the tracers' area: {'/'.join(parts)}")
+        depth = self.page_directory.removeprefix(self.lake_root.rstrip("/")).strip("/").count("/") + 1
+        return "/".join([*[".."] * depth, *parts])
 
     def lake_has(self, *parts: str) -> bool:
         fs, root = filesystem(self.lake_root)
@@ -164,14 +192,85 @@ class ReportContext:
             for stage in ("landed", "quarantined")
         }
         total["in"] = _resolve("in", layers, total["landed"].value + total["quarantined"].value)
-        tiers = self.export_tiers
-        return Funnel(
-            total=total,
-            topics=topics,
-            exposed=sum(tiers.values()),
-            f1=tiers.get("F1", 0),
-            f2=tiers.get("F2", 0),
+        return Funnel(total=total, topics=topics)
+
+    @cached_property
+    def events(self) -> Disclosure[Any]:
+        """The funnel, the quarantine reasons and the trace inputs as this page's audience may see them.
+
+        Events are sent by people (check-ins, sightings, case reports), so they are counts of people:
+        keys `(topic, stage)` with `ALL` for the totals (a topic's `in` is `(topic, ALL)`),
+        `("reason", topic, reason)` and `("reasons", ALL)` for the quarantine section, and
+        `("trace", topic, name)` for the trace run's inputs.
+        """
+        funnel = self.funnel
+        topics = list(funnel.topics)
+        counts: dict[Any, int] = {}
+        for topic, stages in funnel.topics.items():
+            counts[(topic, ALL)] = stages["in"].value
+            counts.update({(topic, stage): stages[stage].value for stage in FUNNEL_PARTS})
+        counts[(ALL, ALL)] = funnel.total["in"].value
+        counts.update({(ALL, stage): funnel.total[stage].value for stage in FUNNEL_PARTS})
+        groups: list[Group[Any]] = list(grid_groups(topics, FUNNEL_PARTS))
+        reasons = self.quarantine_reasons
+        for topic in dict.fromkeys(topic for topic, _reason in reasons):
+            mine = tuple(("reason", topic, reason) for found, reason in reasons if found == topic)
+            groups.append(Group((topic, "quarantined"), mine))
+        counts.update({("reason", topic, reason): events for (topic, reason), events in reasons.items()})
+        counts[("reasons", ALL)] = sum(reasons.values())
+        groups.append(Group(("reasons", ALL), tuple(("reason", topic, reason) for topic, reason in reasons)))
+        for topic, numbers in self.trace_inputs.items():
+            counts.update({("trace", topic, name): value for name, value in numbers.items()})
+            if all(name in numbers for name in TRACE_INPUT_COUNTS):
+                read, *rest = TRACE_INPUT_COUNTS
+                groups.append(Group(("trace", topic, read), tuple(("trace", topic, name) for name in rest)))
+        return protect(counts, groups, public=self.public)
+
+    @cached_property
+    def clusters(self) -> list[Cluster]:
+        """The day's transmission clusters, largest first."""
+        return transmission_clusters(
+            ContactEdge(*row)
+            for row in self.rows(
+                "SELECT source_pseudonym, source_tier, target_pseudonym, target_tier FROM contacts "
+                "WHERE date = $day ORDER BY exposure_start, exposure_end, source_pseudonym, target_pseudonym"
+            )
         )
+
+    @cached_property
+    def cases(self) -> Disclosure[str]:
+        """Confirmed F0s of the day, split into `linked` (in a cluster) and `unlinked`, as the audience sees them."""
+        confirmed = {
+            person for (person,) in self.rows(
+                "SELECT person_pseudonym FROM cases WHERE date = $day AND status = 'confirmed'"
+            )
+        }
+        linked = confirmed & {case for cluster in self.clusters for case in cluster.cases}
+        counts = {"confirmed": len(confirmed), "linked": len(linked), "unlinked": len(confirmed - linked)}
+        return protect(counts, [Group("confirmed", ("linked", "unlinked"))], public=self.public)
+
+    @cached_property
+    def quarantine_reasons(self) -> dict[tuple[str, str], int]:
+        """Quarantined events of the day per (topic, reason), most frequent first."""
+        return {
+            (topic, reason): int(events)
+            for topic, reason, events in self.rows(
+                "SELECT kafka_topic, reason, count(*) AS events FROM quarantine WHERE date = $day "
+                "GROUP BY ALL ORDER BY events DESC, kafka_topic, reason"
+            )
+        }
+
+    @cached_property
+    def districts(self) -> Disclosure[tuple[str | Total, str | Total]]:
+        """F1/F2 per district of exposure (`(code, tier)`, with `ALL` totals), as this page's audience sees them."""
+        cells = {
+            (code, tier): int(people)
+            for code, tier, people in self.rows(
+                "SELECT district_code, tier, count(*) FROM exposure_districts WHERE date = $day GROUP BY ALL"
+            )
+        }
+        codes = sorted({code for code, _tier in cells})
+        return protect_grid(cells, codes, TIERS, public=self.public)
 
     @cached_property
     def trace_inputs(self) -> dict[str, dict[str, int]]:

@@ -2,16 +2,23 @@
 
 Each section reads the analysts' views through the `ReportContext` and prints
 its numbers as `Metric`s named `<section key>.<what>`, so a test or a
-scraper finds `districts.760.f1` on any day's page.
+scraper finds `districts.760.f1` on any day's page. Every count of people
+goes through a `jobs.disclosure.Disclosure`: on the public page a count from
+1 to 9, and any cell that would give one back, reads `<10` or `≥10`, charts
+leave hidden counts out of their bars, and axes step by at least 10. The
+tracers' page prints every number and names clusters by their root cases.
 """
 
+from dataclasses import dataclass
 from datetime import date
 from html import escape
+from typing import Any
 
 from jobs.analyst_db import UNKNOWN_DISTRICT
-from jobs.report.clusters import ContactEdge, transmission_clusters
+from jobs.disclosure import ALL, SMALL_CEILING, Disclosure, Group, protect
+from jobs.report.clusters import Cluster
 from jobs.report.context import TRACE_INPUT_COUNTS, ReportContext
-from jobs.report.html import Metric, columns, link, note, slug, table
+from jobs.report.html import Metric, columns, format_number, link, note, slug, table
 from jobs.report.section import ReportSection
 from jobs.report.svg import PALETTE, Series, horizontal_bars, vertical_bars
 from jobs.worklists import district_dir_name as slug_dir
@@ -26,16 +33,53 @@ TOPIC_NAMES = {
     "case_reports": "Báo cáo ca bệnh",
     "venues": "Địa điểm",
 }
-DEGREE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
-    ("1", 1, 1),
-    ("2", 2, 2),
-    ("3-4", 3, 4),
-    ("5-9", 5, 9),
-    ("10-19", 10, 19),
-    ("20+", 20, None),
+
+
+@dataclass(frozen=True)
+class Band:
+    """A range of counts shown as one row: `metric` names it on the page, `label` is what a reader sees."""
+
+    metric: str
+    label: str
+    low: int
+    high: int | None
+
+    def holds(self, count: int) -> bool:
+        return self.low <= count and (self.high is None or count <= self.high)
+
+
+DEGREE_BUCKETS: tuple[Band, ...] = (
+    Band("1", "1", 1, 1),
+    Band("2", "2", 2, 2),
+    Band("3-4", "3-4", 3, 4),
+    Band("5-9", "5-9", 5, 9),
+    Band("10-19", "10-19", 10, 19),
+    Band("20plus", "20+", 20, None),
+)
+PUBLIC_DEGREE_BUCKETS: tuple[Band, ...] = (
+    Band("under10", "<10", 1, 9),
+    Band("10-19", "10-19", 10, 19),
+    Band("20plus", "20+", 20, None),
+)
+"""A degree is itself a count of people: the public page does not split it below 10."""
+CLUSTER_SIZE_BANDS: tuple[Band, ...] = (
+    Band("under10", "<10", 1, 9),
+    Band("10-49", "10-49", 10, 49),
+    Band("50-99", "50-99", 50, 99),
+    Band("100plus", "100+", 100, None),
 )
 TOP_CLUSTERS = 10
 STAGES_SHOWN = ("in", "landed", "quarantined")
+
+
+def _drawn(shown: Disclosure[Any], key: Any) -> int:
+    """A bar's length: the count, or nothing for a hidden one."""
+    return shown.count(key) or 0
+
+
+def _printed(shown: Disclosure[Any], key: Any) -> str:
+    figure = shown.figure(key)
+    return figure if isinstance(figure, str) else format_number(figure)
 
 
 def _card(label: str, metric: Metric, hint: str = "") -> str:
@@ -60,29 +104,38 @@ class OverviewSection(ReportSection):
     subtitle = "Events in → landed → quarantined; people to contact"
 
     def render(self, context: ReportContext) -> str:
-        funnel = context.funnel
-        f0 = int(context.scalar("SELECT count(*) FROM cases WHERE date = $day AND status = 'confirmed'") or 0)
+        funnel, events = context.funnel, context.events
+        if context.public:
+            exposed, f1, f2 = (context.districts.figure((ALL, tier)) for tier in (ALL, "F1", "F2"))
+            basis = "F1 + F2, theo quận/huyện"
+        else:
+            tiers = context.export_tiers
+            exposed, f1, f2 = sum(tiers.values()), tiers.get("F1", 0), tiers.get("F2", 0)
+            basis = "F1 + F2, theo file xuất"
         cards = "".join(
             [
-                _card("Người cần liên hệ", Metric("overview.exposed", funnel.exposed), "F1 + F2, theo file xuất"),
-                _card("F0 (ca xác nhận)", Metric("overview.f0", f0)),
-                _card("F1", Metric("overview.f1", funnel.f1)),
-                _card("F2", Metric("overview.f2", funnel.f2)),
+                _card("Người cần liên hệ", Metric("overview.exposed", exposed), basis),
+                _card("F0 (ca xác nhận)", Metric("overview.f0", context.cases.figure("confirmed"))),
+                _card("F1", Metric("overview.f1", f1)),
+                _card("F2", Metric("overview.f2", f2)),
             ]
         )
         stages = [("in", "Sự kiện vào (Kafka)"), ("landed", "Đã ghi vào lake"), ("quarantined", "Bị cách ly (lỗi)")]
+        totals = [(ALL, ALL if stage == "in" else stage) for stage, _label in stages]
         chart = horizontal_bars(
             [label for _stage, label in stages],
-            [Series("sự kiện", [funnel.total[stage].value for stage, _label in stages], PALETTE[0])],
+            [Series("sự kiện", [_drawn(events, key) for key in totals], PALETTE[0])],
             title="Luồng sự kiện trong ngày",
             value_metrics=[f"overview.{stage}" for stage, _label in stages],
+            value_labels=[_printed(events, key) for key in totals] if context.public else None,
         )
         topic_rows = [
             [
                 TOPIC_NAMES.get(topic, topic),
-                *(Metric(f"overview.{topic}.{stage}", counts[stage].value) for stage in STAGES_SHOWN),
+                *(Metric(f"overview.{topic}.{stage}", events.figure((topic, ALL if stage == "in" else stage)))
+                  for stage in STAGES_SHOWN),
             ]
-            for topic, counts in context.funnel.topics.items()
+            for topic in funnel.topics
         ]
         sources = ", ".join(f"{stage}: {funnel.total[stage].source}" for stage, _label in stages)
         return (
@@ -98,9 +151,12 @@ class OverviewSection(ReportSection):
         inputs = context.trace_inputs
         if not inputs:
             return ""
+        events = context.events
         rows = [
             [TOPIC_NAMES.get(topic, topic),
-             *(Metric(f"overview.trace.{topic}.{name}", counts.get(name)) for name in TRACE_INPUT_COUNTS)]
+             *(Metric(f"overview.trace.{topic}.{name}", events.figure(("trace", topic, name)) if name in counts
+                      else None)
+               for name in TRACE_INPUT_COUNTS)]
             for topic, counts in sorted(inputs.items())
         ]
         return (
@@ -111,38 +167,46 @@ class OverviewSection(ReportSection):
 
 
 class DistrictSection(ReportSection):
-    """F1/F2 per district, with each district's worklist one click away."""
+    """F1/F2 per district; on the tracers' page each district's worklist is one click away."""
 
     key = "districts"
     title = "F1/F2 theo quận/huyện"
     subtitle = "Exposed people by district (where the exposure happened)"
 
     def render(self, context: ReportContext) -> str:
-        counts: dict[str, dict[str, int]] = {}
-        for code, tier, people in context.rows(
-            "SELECT district_code, tier, count(*) FROM exposure_districts WHERE date = $day GROUP BY ALL"
-        ):
-            counts.setdefault(code, {"F1": 0, "F2": 0})[tier] = int(people)
-        order = sorted(counts, key=lambda code: (code == UNKNOWN_DISTRICT, -sum(counts[code].values()), code))
+        districts = context.districts
+        codes = sorted({code for code, _tier in districts.counts if code is not ALL})
+        if context.public:
+            order = sorted(codes, key=lambda code: (code == UNKNOWN_DISTRICT, code))
+        else:
+            order = sorted(codes, key=lambda code: (code == UNKNOWN_DISTRICT, -districts.counts[(code, ALL)], code))
         chart = horizontal_bars(
             [district_label(code) for code in order],
-            [Series(tier, [counts[code].get(tier, 0) for code in order], TIER_COLORS[tier]) for tier in ("F1", "F2")],
+            [Series(tier, [_drawn(districts, (code, tier)) for code in order], TIER_COLORS[tier])
+             for tier in ("F1", "F2")],
             title="F1/F2 theo quận/huyện",
             value_metrics=[f"districts.{slug(code)}.total" for code in order],
+            value_labels=[_printed(districts, (code, ALL)) for code in order] if context.public else None,
         )
+        tiers = [Metric(f"districts.{slug(code)}.{tier.lower()}", districts.figure((code, tier)))
+                 for code in order for tier in ("F1", "F2")]
+        if context.public:
+            rows = [[district_label(code), *tiers[2 * index:2 * index + 2]] for index, code in enumerate(order)]
+            rendered = table(["Quận/huyện", "F1", "F2"], rows, css="districts")
+            return columns(chart, rendered) + note(
+                "Số người dưới 10 hiện là <10, và một ô khác cùng hàng hoặc cột được ẩn (≥10 hay <10) để không "
+                "suy ra được nó từ tổng. Người chỉ có tiếp xúc Bluetooth được xếp theo nơi check-in nhiều nhất trong "
+                "14 ngày."
+            )
         links = context.worklist_links()
         rows = [
-            [
-                district_label(code),
-                Metric(f"districts.{slug(code)}.f1", counts[code].get("F1", 0)),
-                Metric(f"districts.{slug(code)}.f2", counts[code].get("F2", 0)),
-                link(links[slug_dir(code)], "worklist.csv") if slug_dir(code) in links else "—",
-            ]
-            for code in order
+            [district_label(code), *tiers[2 * index:2 * index + 2],
+             link(links[slug_dir(code)], "worklist.csv") if slug_dir(code) in links else "—"]
+            for index, code in enumerate(order)
         ]
         rendered = table(["Quận/huyện", "F1", "F2", "Danh sách gọi"], rows, css="districts")
         return columns(chart, rendered) + note(
-            "Số chính xác, dùng cho điều phối truy vết; bảng district_exposures của nhà phân tích ẩn các số dưới 5. "
+            "Số chính xác, chỉ dành cho người truy vết; báo cáo công khai ẩn các số người dưới 10. "
             "Người chỉ có tiếp xúc Bluetooth được xếp theo nơi check-in nhiều nhất trong 14 ngày."
         )
 
@@ -155,6 +219,7 @@ class HourSection(ReportSection):
     subtitle = "Exposures by local hour of their start, venue vs Bluetooth"
 
     def render(self, context: ReportContext) -> str:
+        channels = ("venue", "ble")
         found = {
             (int(hour), channel): int(edges)
             for hour, channel, edges in context.rows(
@@ -162,19 +227,22 @@ class HourSection(ReportSection):
                 "WHERE date = $day GROUP BY ALL"
             )
         }
-        channels = ("venue", "ble")
+        cells: dict[Any, int] = {(hour, channel): found.get((hour, channel), 0)
+                                 for hour in range(24) for channel in channels}
+        shown = protect({**cells, ALL: sum(cells.values())}, [Group(ALL, tuple(cells))], public=context.public)
         chart = vertical_bars(
             [f"{hour:02d}" for hour in range(24)],
             [
-                Series(CHANNEL_NAMES[channel], [found.get((hour, channel), 0) for hour in range(24)],
+                Series(CHANNEL_NAMES[channel], [_drawn(shown, (hour, channel)) for hour in range(24)],
                        CHANNEL_COLORS[channel])
                 for channel in channels
             ],
             title="Số tiếp xúc theo giờ bắt đầu (giờ địa phương)",
             label_every=2,
+            least_step=SMALL_CEILING if context.public else 1,
         )
         rows = [
-            [f"{hour:02d}:00", *(Metric(f"hours.{hour:02d}.{channel}", found.get((hour, channel), 0))
+            [f"{hour:02d}:00", *(Metric(f"hours.{hour:02d}.{channel}", shown.figure((hour, channel)))
                                  for channel in channels)]
             for hour in range(24)
             if any(found.get((hour, channel)) for channel in channels)
@@ -184,7 +252,7 @@ class HourSection(ReportSection):
             + table(["Giờ", CHANNEL_NAMES["venue"], CHANNEL_NAMES["ble"]], rows)
             + "</details>"
         )
-        total = Metric("hours.total", sum(found.values()))
+        total = Metric("hours.total", shown.figure(ALL))
         return chart + f'<p class="note">Tổng số tiếp xúc (cạnh của đồ thị): {total.html()}</p>' + details
 
 
@@ -202,26 +270,29 @@ class DegreeSection(ReportSection):
                 "SELECT count(DISTINCT target_pseudonym) FROM contacts WHERE date = $day GROUP BY source_pseudonym"
             )
         ]
-        buckets = [
-            sum(1 for degree in degrees if low <= degree and (high is None or degree <= high))
-            for _name, low, high in DEGREE_BUCKETS
-        ]
+        buckets = PUBLIC_DEGREE_BUCKETS if context.public else DEGREE_BUCKETS
+        counts: dict[str, int] = {
+            bucket.metric: sum(1 for degree in degrees if bucket.holds(degree)) for bucket in buckets
+        }
+        counts.update(sources=len(degrees), exposures=sum(degrees), largest=max(degrees, default=0))
+        shown = protect(counts, [Group("sources", tuple(bucket.metric for bucket in buckets))],
+                        public=context.public)
         chart = vertical_bars(
-            [name for name, _low, _high in DEGREE_BUCKETS],
-            [Series("nguồn lây (F0/F1)", buckets, PALETTE[4])],
+            [bucket.label for bucket in buckets],
+            [Series("nguồn lây (F0/F1)", [_drawn(shown, bucket.metric) for bucket in buckets], PALETTE[4])],
             title="Phân bố bậc của đồ thị tiếp xúc",
             width=480,
             height=220,
+            least_step=SMALL_CEILING if context.public else 1,
         )
-        rows = [
-            [f"{name} người", Metric(f"degrees.{slug(name) if name != '20+' else '20plus'}", count)]
-            for (name, _low, _high), count in zip(DEGREE_BUCKETS, buckets, strict=True)
-        ]
-        mean = round(sum(degrees) / len(degrees), 1) if degrees else None
+        rows = [[f"{bucket.label} người", Metric(f"degrees.{bucket.metric}", shown.figure(bucket.metric))]
+                for bucket in buckets]
+        sources, exposures = shown.count("sources"), shown.count("exposures")
+        mean = round(exposures / sources, 1) if sources and exposures is not None else None
         summary = (
-            f'<p class="note">Nguồn lây: {Metric("degrees.sources", len(degrees)).html()} · '
+            f'<p class="note">Nguồn lây: {Metric("degrees.sources", shown.figure("sources")).html()} · '
             f'trung bình {Metric("degrees.mean", mean).html()} · '
-            f'lớn nhất {Metric("degrees.max", max(degrees, default=0)).html()}</p>'
+            f'lớn nhất {Metric("degrees.max", shown.figure("largest")).html()}</p>'
         )
         return columns(chart + summary, table(["Số người đã tiếp xúc", "Số nguồn"], rows))
 
@@ -234,26 +305,15 @@ class ClusterSection(ReportSection):
     subtitle = "Transmission clusters: connected components through F0/F1"
 
     def render(self, context: ReportContext) -> str:
-        edges = [
-            ContactEdge(*row)
-            for row in context.rows(
-                "SELECT source_pseudonym, source_tier, target_pseudonym, target_tier FROM contacts "
-                "WHERE date = $day ORDER BY exposure_start, exposure_end, source_pseudonym, target_pseudonym"
-            )
-        ]
-        clusters = transmission_clusters(edges)
-        confirmed = {
-            person for (person,) in context.rows(
-                "SELECT person_pseudonym FROM cases WHERE date = $day AND status = 'confirmed'"
-            )
-        }
-        linked = {case for cluster in clusters for case in cluster.cases}
+        clusters = context.clusters
+        unlinked = Metric("clusters.unlinked_f0", context.cases.figure("unlinked"))
+        if context.public:
+            return self._public(clusters, unlinked)
         cards = "".join(
             [
                 _card("Số chùm", Metric("clusters.count", len(clusters))),
                 _card("Chùm lớn nhất", Metric("clusters.largest", clusters[0].size if clusters else 0), "người"),
-                _card("F0 chưa có tiếp xúc", Metric("clusters.unlinked_f0", len(confirmed - linked)),
-                      "ca chưa truy được ai"),
+                _card("F0 chưa có tiếp xúc", unlinked, "ca chưa truy được ai"),
             ]
         )
         rows = [
@@ -288,6 +348,23 @@ class ClusterSection(ReportSection):
             )
         )
 
+    def _public(self, clusters: list[Cluster], unlinked: Metric) -> str:
+        """Clusters counted by size band: a cluster's exact size, or who is in it, is not for everyone."""
+        cards = "".join(
+            [
+                _card("Số chùm", Metric("clusters.count", len(clusters))),
+                _card("F0 chưa có tiếp xúc", unlinked, "ca chưa truy được ai"),
+            ]
+        )
+        rows = [
+            [f"{band.label} người", Metric(f"clusters.size.{band.metric}",
+                                           sum(1 for cluster in clusters if band.holds(cluster.size)))]
+            for band in CLUSTER_SIZE_BANDS
+        ]
+        return f'<div class="cards">{cards}</div>' + table(["Kích thước chùm", "Số chùm"], rows) + note(
+            "Số chùm không phải số người; kích thước từng chùm chỉ có trong bản của người truy vết."
+        )
+
 
 class QuarantineSection(ReportSection):
     """Why events were rejected: a producer's bug shows up here before it hides a contact."""
@@ -297,26 +374,26 @@ class QuarantineSection(ReportSection):
     subtitle = "Quarantined events by topic and reason"
 
     def render(self, context: ReportContext) -> str:
-        found = context.rows(
-            "SELECT kafka_topic, reason, count(*) AS events FROM quarantine WHERE date = $day "
-            "GROUP BY ALL ORDER BY events DESC, kafka_topic, reason"
-        )
+        events = context.events
+        found = [("reason", topic, reason) for topic, reason in context.quarantine_reasons]
         chart = horizontal_bars(
-            [f"{TOPIC_NAMES.get(topic, topic)}: {reason}" for topic, reason, _events in found],
-            [Series("sự kiện", [int(events) for _topic, _reason, events in found], PALETTE[4])],
+            [f"{TOPIC_NAMES.get(topic, topic)}: {reason}" for _kind, topic, reason in found],
+            [Series("sự kiện", [_drawn(events, key) for key in found], PALETTE[4])],
             title="Lý do cách ly",
             width=600,
             label_width=300,
-            value_metrics=[f"quarantine.{topic}.{slug(reason)}" for topic, reason, _events in found],
+            value_metrics=[f"quarantine.{topic}.{slug(reason)}" for _kind, topic, reason in found],
+            value_labels=[_printed(events, key) for key in found] if context.public else None,
         ) if found else note("Không có sự kiện nào bị cách ly · nothing quarantined.")
         ceiling = Settings().quarantine_ceiling
         rows = []
-        for topic, counts in context.funnel.topics.items():
-            seen = counts["landed"].value + counts["quarantined"].value
-            share = round(100 * counts["quarantined"].value / seen, 1) if seen else 0.0
-            flag = "⚠ vượt ngưỡng" if seen and share / 100 > ceiling else "ổn"
+        for topic in context.funnel.topics:
+            landed, quarantined = events.count((topic, "landed")), events.count((topic, "quarantined"))
+            seen = None if landed is None or quarantined is None else landed + quarantined
+            share = round(100 * (quarantined or 0) / seen, 1) if seen else None if seen is None else 0.0
+            flag = "—" if share is None else "⚠ vượt ngưỡng" if seen and share / 100 > ceiling else "ổn"
             rows.append([TOPIC_NAMES.get(topic, topic), Metric(f"quarantine.{topic}.share", share, " %"), flag])
-        total = Metric("quarantine.total", sum(int(events) for _topic, _reason, events in found))
+        total = Metric("quarantine.total", events.figure(("reasons", ALL)))
         return columns(
             chart + f'<p class="note">Tổng cộng: {total.html()} sự kiện</p>',
             table(["Chủ đề", "Tỉ lệ cách ly", f"Ngưỡng {ceiling:.0%}"], rows, numeric_from=1),

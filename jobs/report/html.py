@@ -13,15 +13,22 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Metric:
-    """A number on the page that a reader (or a test) can find by name."""
+    """A number on the page that a reader (or a test) can find by name.
+
+    A `str` value is a hidden count's mark (`<10`, `≥10` from `jobs.disclosure`): printed as it is, with an
+    empty `data-value`.
+    """
 
     name: str
-    value: float | int | None
+    value: float | int | str | None
     suffix: str = ""
 
     def html(self, tag: str = "span", css: str = "") -> str:
-        text = "—" if self.value is None else format_number(self.value) + self.suffix
-        shown = "" if self.value is None else f"{self.value:g}" if isinstance(self.value, float) else str(self.value)
+        if self.value is None or isinstance(self.value, str):
+            text, shown = self.value or "—", ""
+        else:
+            text = format_number(self.value) + self.suffix
+            shown = f"{self.value:g}" if isinstance(self.value, float) else str(self.value)
         klass = f' class="{css}"' if css else ""
         return (
             f'<{tag}{klass} data-metric="{escape(self.name)}" data-value="{escape(shown)}">'

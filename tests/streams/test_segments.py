@@ -1,6 +1,7 @@
 """Segments close on count, bytes or record time only, so landing a range again cuts it the same way."""
 
 import json
+import time
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tests.streams.conftest import checkin, sighting
 from tracelake.identity import Pseudonymizer
 
 T0 = 1_628_000_000_000  # Kafka timestamps, ms
+LANDED_US = time.time_ns() // 1000  # the lander's clock, held still so two landings compare equal
 
 
 def record(offset: int, value: bytes | None, timestamp: int = T0, topic: str = "proximity") -> ConsumerRecord:
@@ -31,7 +33,10 @@ def sightings(count: int, start: int = 0, step_ms: int = 1000) -> list[ConsumerR
 
 
 def buffer(limits: SegmentLimits, topic: str = "proximity") -> PartitionBuffer:
-    return PartitionBuffer(topic, 0, RawColumns(topic), People(Pseudonymizer(b"k" * 32).pseudonym), limits)
+    return PartitionBuffer(
+        topic, 0, RawColumns(topic, "Asia/Ho_Chi_Minh"), People(Pseudonymizer(b"k" * 32).pseudonym), limits,
+        clock=lambda: LANDED_US,
+    )
 
 
 def ranges(segments: list[ClosedSegment]) -> list[tuple[int, int]]:
