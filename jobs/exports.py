@@ -1,8 +1,9 @@
 """Everything people read for a traced day, built in one place for the CLI and the DAGs alike.
 
-Tracers get the per-district worklists, the public gets the risky-venue
-notices, health departments the province outputs, analysts the DuckDB file,
-and everyone the daily report with the province's sections.
+Tracers get the per-district worklists, their copy of the notices and their
+report with exact numbers (all under `exports/`); the public gets the
+risky-venue notices, the province tables under `public/`, the map and the
+public report (no count of people from 1 to 9); analysts the DuckDB file.
 """
 
 from collections.abc import Mapping
@@ -12,7 +13,7 @@ from typing import Any
 
 from jobs.analyst_db import build_analyst_db
 from jobs.province import ProvinceSummary, build_province_outputs, province_sections
-from jobs.report import build_report
+from jobs.report import Audience, build_report
 from jobs.worklists import WorklistSummary, write_worklists
 from tracelake.lake import Lake
 from tracelake.rules import Rules
@@ -28,6 +29,8 @@ class ExportedDay:
     analyst_db: str | None
     """None for an object-store lake: the DuckDB file needs a local lake root."""
     report: str
+    """The public report."""
+    tracer_report: str
     paths: dict[str, str] = field(default_factory=dict)
 
 
@@ -39,14 +42,20 @@ def export_day(
     worklists = write_worklists(lake_root, day, rules, vault=vault)
     province = build_province_outputs(lake_root, day, rules)
     database = None if "://" in lake_root else str(build_analyst_db(lake_root, day, rules=rules))
-    report = str(build_report(lake_root, day, rules, counts=counts, extra_sections=province_sections(province)))
+    sections = province_sections(province)
+    report = str(build_report(lake_root, day, rules, counts=counts, extra_sections=sections))
+    tracer_report = str(
+        build_report(lake_root, day, rules, counts=counts, extra_sections=sections, audience=Audience.TRACERS)
+    )
     paths = {
         "exposures": lake.export_day("exposures", day),
         "worklists": lake.export_day("worklists", day),
-        **{table.replace("_", " "): lake.export_day(table, day) for table in PROVINCE_TABLES},
+        "tracers' notices": lake.export_day("notices", day),
+        "tracers' report": tracer_report,
+        **{table.replace("_", " "): lake.public_day(table, day) for table in PROVINCE_TABLES},
         "map": str(province.map_path),
         "report": report,
     }
     if database is not None:
         paths["duckdb"] = database
-    return ExportedDay(day, worklists, province, database, report, paths)
+    return ExportedDay(day, worklists, province, database, report, tracer_report, paths)

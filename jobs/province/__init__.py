@@ -3,8 +3,13 @@
 These answer what provincial health departments asked of 2021's tracing data
 (Thanh Hóa's public venue lists, Khánh Hòa's count of silent QR points and app
 coverage, Bắc Giang's epidemic map and workplace risk). They read the lake the
-trace job left for D and never write anything but their own exports and map.
-`build_province_outputs` runs all five on one shared read of the lake.
+trace job left for D and never write anything but their own files: the public
+notices, compliance, coverage and venue risk under `public/<table>/date=D/`,
+the map beside the public report, and the tracers' notices (with visitors and
+F0 counts) under `exports/notices/date=D/`. What the public sees is decided
+once, in `ProvinceFigures`: no count of people from 1 to 9, no venue under
+the notices' visitor floor. `build_province_outputs` runs all five on one
+shared read of the lake.
 """
 
 from collections.abc import Mapping
@@ -12,8 +17,10 @@ from datetime import date
 
 from jobs.province.compliance import build_compliance
 from jobs.province.coverage import build_coverage
+from jobs.province.figures import ProvinceFigures
 from jobs.province.map import build_map
 from jobs.province.notices import DEFAULT_VISITOR_FLOOR, build_notices
+from jobs.province.public import write_compliance, write_coverage, write_venue_risk
 from jobs.province.sections import ProvinceSection, province_sections
 from jobs.province.sources import ProvinceInputError, ProvinceSources
 from jobs.province.summary import ProvinceSummary
@@ -22,6 +29,7 @@ from tracelake.rules import Rules
 
 __all__ = [
     "DEFAULT_VISITOR_FLOOR",
+    "ProvinceFigures",
     "ProvinceInputError",
     "ProvinceSection",
     "ProvinceSummary",
@@ -54,7 +62,11 @@ def build_province_outputs(
         venue_risk = build_venue_risk(lake_root, day, rules, sources=sources)
     finally:
         sources.close()
-    epidemic_map = build_map(lake_root, day, venue_risk, compliance, coverage)
+    public = ProvinceFigures.of(notices, venue_risk, coverage, public=True)
+    compliance = write_compliance(lake_root, compliance, public)
+    coverage = write_coverage(lake_root, coverage, public)
+    venue_risk = write_venue_risk(lake_root, venue_risk, public)
+    epidemic_map = build_map(lake_root, day, venue_risk, compliance, coverage, public)
     return ProvinceSummary(
         lake_root=lake_root,
         day=day,
@@ -64,4 +76,5 @@ def build_province_outputs(
         coverage=coverage,
         venue_risk=venue_risk,
         epidemic_map=epidemic_map,
+        public=public,
     )

@@ -8,11 +8,12 @@ all) so district teams know where to send someone.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from jobs.province.outputs import percent, share, write_csv, write_text
+from jobs.disclosure import Figure
+from jobs.province.outputs import percent, share
 from jobs.province.sources import ProvinceSources, opened
 from tracelake.days import from_epoch_micros as instant
 from tracelake.rules import Rules
@@ -96,20 +97,19 @@ class Compliance:
     def total_line(self) -> str:
         return qr_points_line(self.active_venues, self.registered_venues)
 
-    def summary_text(self) -> str:
+    def summary_text(self, silent: tuple[SilentVenue, ...], unregistered_checkins: Figure) -> str:
+        """The text summary, over the silent venues and the unregistered check-ins its reader may see."""
         lines = [self.total_line, ""]
         lines.extend(
             f"District {d.district_code} (province {d.province_code}): "
             f"{qr_points_line(d.active_venues, d.registered_venues)}"
             for d in self.districts
         )
-        never = sum(1 for v in self.silent if v.days_silent is None)
+        never = sum(1 for v in silent if v.days_silent is None)
+        checkins = unregistered_checkins if isinstance(unregistered_checkins, str) else f"{unregistered_checkins:,}"
         lines.append("")
-        lines.append(f"Silent QR points: {len(self.silent):,}, of which {never:,} never had a check-in.")
-        lines.append(
-            f"Check-ins at unregistered QR points: {self.unregistered_checkins:,} "
-            f"at {self.unregistered_venues:,} venues."
-        )
+        lines.append(f"Silent QR points: {len(silent):,}, of which {never:,} never had a check-in.")
+        lines.append(f"Check-ins at unregistered QR points: {checkins} at {self.unregistered_venues:,} venues.")
         return "\n".join(lines) + "\n"
 
 
@@ -184,16 +184,6 @@ def compliance(sources: ProvinceSources) -> Compliance:
 def build_compliance(
     lake_root: str, day: date, rules: Rules, *, sources: ProvinceSources | None = None
 ) -> Compliance:
-    """Compute day D's compliance and write `exports/compliance/date=D/{districts.csv,silent_venues.csv,
-    summary.txt}`."""
+    """Compute day D's compliance; `jobs.province.public` writes what the public may see of it."""
     with opened(lake_root, day, rules, sources) as run:
-        result = compliance(run)
-    directory = run.lake.export_day(TABLE, day)
-    paths = {
-        "districts_csv": write_csv(directory, "districts.csv", DISTRICT_COLUMNS, (d.row() for d in result.districts)),
-        "silent_venues_csv": write_csv(
-            directory, "silent_venues.csv", SILENT_COLUMNS, (v.row() for v in result.silent)
-        ),
-        "summary_txt": write_text(directory, "summary.txt", result.summary_text()),
-    }
-    return replace(result, paths=paths)
+        return compliance(run)

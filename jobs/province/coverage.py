@@ -9,11 +9,11 @@ A person belongs to the district of the venue of their first check-in that day.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from jobs.province.outputs import share, write_csv
+from jobs.province.outputs import share
 from jobs.province.sources import ProvinceSources, opened
 from tracelake.rules import Rules
 
@@ -110,14 +110,6 @@ def coverage(sources: ProvinceSources) -> Coverage:
 
 
 def build_coverage(lake_root: str, day: date, rules: Rules, *, sources: ProvinceSources | None = None) -> Coverage:
-    """Compute day D's coverage and write `exports/coverage/date=D/{districts.csv,trend.csv}`."""
+    """Compute day D's coverage; `jobs.province.public` writes what the public may see of it."""
     with opened(lake_root, day, rules, sources) as run:
-        result = coverage(run)
-    directory = run.lake.export_day(TABLE, day)
-    paths = {
-        "districts_csv": write_csv(directory, "districts.csv", DISTRICT_COLUMNS, (
-            {key: value for key, value in c.row().items() if key != "scope"} for c in result.districts
-        )),
-        "trend_csv": write_csv(directory, "trend.csv", TREND_COLUMNS, (c.row() for c in result.trend)),
-    }
-    return replace(result, paths=paths)
+        return coverage(run)

@@ -6,7 +6,9 @@ bounding box), coloured by the exposures they caused and sized by their
 check-ins, beside a table of district totals. Everything is inline (SVG and
 CSS, no tiles, no scripts), so it renders offline and in a sandboxed viewer.
 Every number sits in an element with `data-metric` so tests and scrapers read
-the page, not its pixels.
+the page, not its pixels. The map is public: it draws only the venues
+`ProvinceFigures` lists, prints counts of people as it discloses them (`<10`,
+`≥10`), and sizes circles by bands of check-ins, never by the exact count.
 """
 
 import html
@@ -15,8 +17,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from jobs.disclosure import LARGE, SMALL, SMALL_CEILING, Figure
 from jobs.province.compliance import Compliance, DistrictCompliance
 from jobs.province.coverage import Coverage
+from jobs.province.figures import ProvinceFigures
 from jobs.province.outputs import write_text
 from jobs.province.venue_risk import VenueRisk, VenueRiskRanking
 from tracelake.lake import Lake
@@ -27,6 +31,10 @@ MARGIN = 28
 MIN_RADIUS = 2.5
 MAX_RADIUS = 14.0
 TOP_VENUES = 20
+HIDDEN_COLOUR = "#9e9ac8"
+"""A venue whose exposures are hidden as `≥10`: no band would tell the truth about it."""
+SIZE_BANDS = (0, 1, SMALL_CEILING, 100, 1_000)
+"""Check-ins from which a circle grows a size: 0, under 10, tens, hundreds, thousands."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,8 @@ class ExposureBand:
     def label(self) -> str:
         if self.high is None:
             return f"{self.low:,}+"
+        if self.low > 0 and self.high < SMALL_CEILING:
+            return SMALL
         return f"{self.low:,}" if self.low == self.high else f"{self.low:,}–{self.high:,}"
 
 
@@ -57,8 +67,11 @@ EXPOSURE_BANDS: tuple[ExposureBand, ...] = (
 market (a pair of stays is one exposure, so a busy venue reaches tens of thousands)."""
 
 
-def band_colour(exposures: int) -> str:
-    return next(band.colour for band in EXPOSURE_BANDS if band.holds(exposures))
+def band_colour(exposures: Figure) -> str:
+    if exposures == LARGE:
+        return HIDDEN_COLOUR
+    count = 1 if exposures == SMALL else int(exposures)
+    return next(band.colour for band in EXPOSURE_BANDS if band.holds(count))
 
 
 @dataclass(frozen=True)
@@ -69,9 +82,9 @@ class DistrictTotal:
     district_code: str | None
     registered_venues: int
     active_venues: int
-    checkins: int
-    exposures: int
-    f0_visits: int
+    checkins: Figure
+    exposures: Figure
+    f0_visits: Figure
     bluezone_share: float | None
 
     @property
@@ -79,19 +92,20 @@ class DistrictTotal:
         return self.district_code if self.district_code is not None else "unregistered"
 
 
-def district_totals(risk: VenueRiskRanking, compliance: Compliance, coverage: Coverage) -> tuple[DistrictTotal, ...]:
-    """District totals from the three exports, so the map and the CSV files cannot disagree."""
+def district_totals(
+    risk: VenueRiskRanking, compliance: Compliance, coverage: Coverage, figures: ProvinceFigures
+) -> tuple[DistrictTotal, ...]:
+    """District totals from the three exports, as `figures` discloses them, so the map and the CSV files agree."""
     registration: dict[tuple[str | None, str | None], DistrictCompliance] = {
         (d.province_code, d.district_code): d for d in compliance.districts
     }
-    share = {(c.province_code, c.district_code): c.lower_bound for c in coverage.districts}
+    share = {(c.province_code, c.district_code): figures.lower_bound(c) for c in coverage.districts}
     keys = sorted(
         {(v.province_code, v.district_code) for v in risk.venues} | set(registration),
         key=lambda key: (key[1] is None, key[0] or "", key[1] or ""),
     )
     totals = []
     for key in keys:
-        venues = [v for v in risk.venues if (v.province_code, v.district_code) == key]
         registered = registration.get(key)
         totals.append(
             DistrictTotal(
@@ -99,9 +113,9 @@ def district_totals(risk: VenueRiskRanking, compliance: Compliance, coverage: Co
                 district_code=key[1],
                 registered_venues=registered.registered_venues if registered else 0,
                 active_venues=registered.active_venues if registered else 0,
-                checkins=sum(v.checkins for v in venues),
-                exposures=sum(v.exposures for v in venues),
-                f0_visits=sum(v.f0_visits for v in venues),
+                checkins=figures.district(*key, "checkins"),
+                exposures=figures.district(*key, "exposures"),
+                f0_visits=figures.district(*key, "f0_visits"),
                 bluezone_share=share.get(key),
             )
         )
@@ -147,15 +161,21 @@ class Projection:
         )
 
 
-def radius(checkins: int, most: int) -> float:
-    """Area grows with check-ins, so a venue twice as busy looks twice as big, not four times."""
-    if most <= 0:
-        return MIN_RADIUS
-    return MIN_RADIUS + (MAX_RADIUS - MIN_RADIUS) * math.sqrt(checkins / most)
+def radius(checkins: Figure) -> float:
+    """A size per band of check-ins (0, under 10, tens, hundreds, thousands): an exact count would show in pixels."""
+    count = 1 if checkins == SMALL else SMALL_CEILING if checkins == LARGE else int(checkins)
+    step = sum(1 for floor in SIZE_BANDS[1:] if count >= floor)
+    return MIN_RADIUS + (MAX_RADIUS - MIN_RADIUS) * step / (len(SIZE_BANDS) - 1)
 
 
-def _number(metric: str, value: int, tag: str = "td") -> str:
-    return f'<{tag} class="n" data-metric="{html.escape(metric)}" data-value="{value}">{value:,}</{tag}>'
+def _text(value: Figure) -> str:
+    return value if isinstance(value, str) else f"{value:,}"
+
+
+def _number(metric: str, value: Figure, tag: str = "td") -> str:
+    data = "" if isinstance(value, str) else str(value)
+    shown = html.escape(_text(value))
+    return f'<{tag} class="n" data-metric="{html.escape(metric)}" data-value="{data}">{shown}</{tag}>'
 
 
 def _share(metric: str, value: float | None, tag: str = "td") -> str:
@@ -164,7 +184,7 @@ def _share(metric: str, value: float | None, tag: str = "td") -> str:
     return f'<{tag} class="n" data-metric="{html.escape(metric)}" data-value="{data}">{shown}</{tag}>'
 
 
-def _svg(venues: Sequence[VenueRisk]) -> str:
+def _svg(venues: Sequence[VenueRisk], figures: ProvinceFigures) -> str:
     placed = [v for v in venues if v.lat is not None and v.lon is not None]
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
@@ -176,16 +196,16 @@ def _svg(venues: Sequence[VenueRisk]) -> str:
         return "".join([*parts, "</svg>"])
     project = Projection.fit([(v.lat, v.lon) for v in placed if v.lat is not None and v.lon is not None],
                              WIDTH, HEIGHT, MARGIN)
-    most = max(v.checkins for v in placed)
-    for venue in sorted(placed, key=lambda v: (v.exposures, v.f0_visits, -v.checkins, v.venue_id)):
+    for venue in sorted(placed, key=lambda v: -v.rank):
         assert venue.lat is not None and venue.lon is not None
         x, y = project(venue.lat, venue.lon)
-        tip = (f"{venue.venue_name or venue.venue_id} ({venue.district_code}): {venue.exposures:,} exposures, "
-               f"{venue.f0_visits:,} F0 visits, {venue.checkins:,} check-ins")
+        exposures, checkins = figures.venue(venue, "exposures"), figures.venue(venue, "checkins")
+        tip = (f"{venue.venue_name or venue.venue_id} ({venue.district_code}): {_text(exposures)} exposures, "
+               f"{_text(figures.venue(venue, 'f0_visits'))} F0 visits, {_text(checkins)} check-ins")
         parts.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius(venue.checkins, most):.1f}" '
-            f'fill="{band_colour(venue.exposures)}" data-venue-id="{html.escape(venue.venue_id)}" '
-            f'data-exposures="{venue.exposures}" data-checkins="{venue.checkins}">'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius(checkins):.1f}" '
+            f'fill="{band_colour(exposures)}" data-venue-id="{html.escape(venue.venue_id)}" '
+            f'data-exposures="{html.escape(_text(exposures))}" data-checkins="{html.escape(_text(checkins))}">'
             f"<title>{html.escape(tip)}</title></circle>"
         )
     by_district: dict[str, list[tuple[float, float]]] = {}
@@ -199,17 +219,24 @@ def _svg(venues: Sequence[VenueRisk]) -> str:
     return "".join([*parts, "</svg>"])
 
 
-def _legend(venues: Sequence[VenueRisk]) -> str:
+def _size_label(index: int) -> str:
+    floor = SIZE_BANDS[index]
+    if index == len(SIZE_BANDS) - 1:
+        return f"{floor:,}+"
+    ceiling = SIZE_BANDS[index + 1] - 1
+    return SMALL if floor == 1 else f"{floor:,}" if floor == ceiling else f"{floor:,}–{ceiling:,}"
+
+
+def _legend() -> str:
     bands = "".join(
         f'<li><span class="swatch" style="background:{band.colour}"></span>{html.escape(band.label)}</li>'
         for band in EXPOSURE_BANDS
-    )
-    most = max((v.checkins for v in venues if v.lat is not None), default=0)
+    ) + f'<li><span class="swatch" style="background:{HIDDEN_COLOUR}"></span>{html.escape(LARGE)} (hidden)</li>'
     sizes = "".join(
         f'<li><svg width="{2 * MAX_RADIUS + 2}" height="{2 * MAX_RADIUS + 2}">'
-        f'<circle cx="{MAX_RADIUS + 1}" cy="{MAX_RADIUS + 1}" r="{radius(n, most):.1f}" fill="#fff" stroke="#555"/>'
-        f"</svg>{n:,}</li>"
-        for n in sorted({most, most // 4, 0})
+        f'<circle cx="{MAX_RADIUS + 1}" cy="{MAX_RADIUS + 1}" r="{radius(floor):.1f}" fill="#fff" stroke="#555"/>'
+        f"</svg>{html.escape(_size_label(index))}</li>"
+        for index, floor in enumerate(SIZE_BANDS)
     )
     return (
         '<div class="legend"><h3>Exposures caused</h3><ul class="bands">' + bands + "</ul>"
@@ -239,16 +266,16 @@ def _district_table(totals: Iterable[DistrictTotal]) -> str:
     )
 
 
-def _top_table(venues: Sequence[VenueRisk]) -> str:
+def _top_table(venues: Sequence[VenueRisk], figures: ProvinceFigures) -> str:
     rows = "".join(
-        f"<tr><td>{v.rank}</td><th>{html.escape(v.venue_name or v.venue_id)}</th>"
+        f"<tr><td>#{rank}</td><th>{html.escape(v.venue_name or v.venue_id)}</th>"
         f"<td>{html.escape(v.district_code or '–')}</td>"
-        + _number(f"venue.{v.venue_id}.exposures", v.exposures)
-        + _number(f"venue.{v.venue_id}.f0_visits", v.f0_visits)
-        + _number(f"venue.{v.venue_id}.checkins", v.checkins)
+        + _number(f"venue.{v.venue_id}.exposures", figures.venue(v, "exposures"))
+        + _number(f"venue.{v.venue_id}.f0_visits", figures.venue(v, "f0_visits"))
+        + _number(f"venue.{v.venue_id}.checkins", figures.venue(v, "checkins"))
         + "</tr>"
-        for v in venues[:TOP_VENUES]
-        if v.exposures or v.f0_visits
+        for rank, v in enumerate(venues[:TOP_VENUES], start=1)
+        if figures.venue(v, "exposures") != 0 or figures.venue(v, "f0_visits") != 0
     )
     return (
         f'<table class="top"><caption>Riskiest venues (top {TOP_VENUES})</caption><thead><tr><th>#</th>'
@@ -283,46 +310,60 @@ class ProvinceMap:
     paths: Mapping[str, str] = field(default_factory=dict)
 
 
-def map_html(day: date, risk: VenueRiskRanking, compliance: Compliance, coverage: Coverage) -> str:
-    totals = district_totals(risk, compliance, coverage)
-    drawn = sum(1 for v in risk.venues if v.lat is not None and v.lon is not None)
+def map_html(
+    day: date, risk: VenueRiskRanking, compliance: Compliance, coverage: Coverage, figures: ProvinceFigures
+) -> str:
+    totals = district_totals(risk, compliance, coverage, figures)
+    listed = [v for v in risk.venues if figures.listed(v.venue_id)]
+    drawn = sum(1 for v in listed if v.lat is not None and v.lon is not None)
     headline = (
-        f'<p class="headline">{_number("province.exposures", risk.exposures, "span")} exposures caused at venues, '
-        f'{_number("province.f0_visits", sum(v.f0_visits for v in risk.venues), "span")} F0 visits, '
-        f'{_number("province.checkins", sum(v.checkins for v in risk.venues), "span")} check-ins; '
+        f'<p class="headline">{_number("province.exposures", figures.province("exposures"), "span")} exposures '
+        f'caused at venues, {_number("province.f0_visits", figures.province("f0_visits"), "span")} F0 visits, '
+        f'{_number("province.checkins", figures.province("checkins"), "span")} check-ins; '
         f'{_number("province.active_venues", compliance.active_venues, "span")} of '
         f'{_number("province.registered_venues", compliance.registered_venues, "span")} QR points active; '
-        f'Bluezone seen for at least {_share("province.bluezone_share", coverage.total.lower_bound, "span")} '
+        f'Bluezone seen for at least {_share("province.bluezone_share", figures.lower_bound(coverage.total), "span")} '
         "of the people who checked in.</p>"
     )
     note = (
         f'<p class="note">{_number("map.venues_drawn", drawn, "span")} venues drawn; '
-        f'{_number("map.venues_not_drawn", len(risk.venues) - drawn, "span")} without coordinates '
+        f'{_number("map.venues_not_drawn", len(listed) - drawn, "span")} without coordinates '
         "(unregistered venues among them) are counted in the tables but not drawn. Exposures are every tier's "
-        "venue exposures in day D's contact graph; the Bluezone share is a lower bound of app adoption.</p>"
+        "venue exposures in day D's contact graph; the Bluezone share is a lower bound of app adoption. "
+        f"Counts of people under {SMALL_CEILING} read {SMALL}; a count reading {LARGE} is hidden so that no total "
+        f"gives a small one back; a venue with fewer than {figures.visitor_floor} visitors, or whose risky-venue "
+        "notice was withheld, is not on this page.</p>"
     )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>Epidemic map {day.isoformat()}</title><style>{_STYLE}</style></head><body>"
         f'<h1>Epidemic map — <span data-metric="day">{day.isoformat()}</span></h1>{headline}'
-        f'<div class="layout"><figure>{_svg(risk.venues)}<figcaption>{_legend(risk.venues)}</figcaption></figure>'
-        f'<div class="side">{_district_table(totals)}{_top_table(risk.venues)}</div></div>{note}</body></html>\n'
+        f'<div class="layout"><figure>{_svg(listed, figures)}<figcaption>{_legend()}</figcaption></figure>'
+        f'<div class="side">{_district_table(totals)}{_top_table(listed, figures)}</div></div>{note}'
+        "</body></html>\n"
     )
 
 
 def build_map(
-    lake_root: str, day: date, risk: VenueRiskRanking, compliance: Compliance, coverage: Coverage
+    lake_root: str,
+    day: date,
+    risk: VenueRiskRanking,
+    compliance: Compliance,
+    coverage: Coverage,
+    figures: ProvinceFigures,
 ) -> ProvinceMap:
-    """Write `reports/date=D/map.html` from day D's venue risk, compliance and coverage."""
+    """Write the public `reports/date=D/map.html` from day D's venue risk, compliance and coverage."""
     for part in (risk, compliance, coverage):
         if part.day != day:
             raise ValueError(f"the map of {day} needs that day's results, got one of {part.day}")
-    path = write_text(Lake(lake_root).report_day(day), "map.html", map_html(day, risk, compliance, coverage))
-    drawn = sum(1 for v in risk.venues if v.lat is not None and v.lon is not None)
+    page = map_html(day, risk, compliance, coverage, figures)
+    path = write_text(Lake(lake_root).report_day(day), "map.html", page)
+    listed = [v for v in risk.venues if figures.listed(v.venue_id)]
+    drawn = sum(1 for v in listed if v.lat is not None and v.lon is not None)
     return ProvinceMap(
         day=day,
-        districts=district_totals(risk, compliance, coverage),
+        districts=district_totals(risk, compliance, coverage, figures),
         venues_drawn=drawn,
-        venues_not_drawn=len(risk.venues) - drawn,
+        venues_not_drawn=len(listed) - drawn,
         paths={"map_html": path},
     )

@@ -7,6 +7,8 @@ window and cut at local midnights; the ranges of every F0 at a venue on one day
 are merged when they overlap or touch. The public files say nothing about any
 person. A range too few people visited could single out the F0 to neighbours,
 so it is withheld from the public files, and the tracers' copy says why.
+The public files go to `public/notices/date=D/`, the tracers' copy (with
+visitors and F0 counts) to `exports/notices/date=D/`.
 Everything is recomputed from D's cases table: a retracted F0's places vanish.
 """
 
@@ -251,23 +253,24 @@ def build_notices(
     district_names: Mapping[str, str] | None = None,
     sources: ProvinceSources | None = None,
 ) -> Notices:
-    """Compute day D's notices and write `exports/notices/date=D/{notices_public.csv,notices_public.txt,
-    notices_tracers.csv}`."""
+    """Compute day D's notices; write `public/notices/date=D/{notices_public.csv,notices_public.txt}` and the
+    tracers' `exports/notices/date=D/notices_tracers.csv`."""
     if visitor_floor < 0:
         raise ValueError(f"visitor_floor must be at least 0, got {visitor_floor}")
     with opened(lake_root, day, rules, sources) as run:
         ranges = notice_ranges(run, visitor_floor=visitor_floor, district_names=district_names)
-    directory = run.lake.export_day(TABLE, day)
+    public = run.lake.public_day(TABLE, day)
+    tracers = run.lake.export_day(TABLE, day)
     published = tuple(r for r in ranges if r.published)
     paths = {
         "notices_public_csv": write_csv(
-            directory, "notices_public.csv", PUBLIC_COLUMNS, (r.public_row() for r in published)
+            public, "notices_public.csv", PUBLIC_COLUMNS, (r.public_row() for r in published)
         ),
         "notices_public_txt": write_text(
-            directory, "notices_public.txt", notice_text(day, published, rules.lookback_days)
+            public, "notices_public.txt", notice_text(day, published, rules.lookback_days)
         ),
         "notices_tracers_csv": write_csv(
-            directory, "notices_tracers.csv", TRACER_COLUMNS, (r.tracer_row() for r in ranges)
+            tracers, "notices_tracers.csv", TRACER_COLUMNS, (r.tracer_row() for r in ranges)
         ),
     }
     return Notices(day=day, visitor_floor=visitor_floor, ranges=ranges, paths=paths)

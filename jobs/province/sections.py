@@ -1,17 +1,24 @@
 """The province outputs as sections of the daily report (`jobs.report`'s extension point).
 
-Each section shows what one province export holds, from the `ProvinceSummary`
+Each section shows what one province output holds, from the `ProvinceSummary`
 of the same run, so the page and the files cannot disagree; the numbers go
-through `Metric` (named `<section key>.<what>`). Like the exports, the
-sections never print a person: the page is forwarded well beyond the tracers.
+through `Metric` (named `<section key>.<what>`). On the public page every
+count of people is printed as `summary.figures(public=True)` discloses it,
+unlisted venues are left out, and the links go to the public files; the
+tracers' page has the exact numbers, every venue, and their notices' copy.
+Like the files, the sections never print a person.
 Pass them as `build_report(..., extra_sections=province_sections(summary))`.
 """
 
+from jobs.disclosure import Figure
 from jobs.province.coverage import CoverageCount
+from jobs.province.figures import ProvinceFigures
+from jobs.province.public import listed_silent, listed_venues, unregistered_checkins
 from jobs.province.summary import ProvinceSummary
 from jobs.report.context import ReportContext
 from jobs.report.html import Html, Metric, columns, link, note, slug, table
 from jobs.report.section import ReportSection
+from tracelake.lake import EXPORTS, PUBLIC, REPORTS
 
 SILENT_SHOWN = 10
 RISKY_SHOWN = 10
@@ -28,17 +35,17 @@ class ProvinceSection(ReportSection):
     def render(self, context: ReportContext) -> str:
         if context.day != self.summary.day:
             raise ValueError(f"province outputs of {self.summary.day} on the report of {context.day}")
-        return self.body(context)
+        return self.body(context, self.summary.figures(context.public))
 
-    def body(self, context: ReportContext) -> str:
+    def body(self, context: ReportContext, figures: ProvinceFigures) -> str:
         raise NotImplementedError
 
-    def metric(self, name: str, value: float | int | None, suffix: str = "") -> Metric:
+    def metric(self, name: str, value: Figure | float | None, suffix: str = "") -> Metric:
         return Metric(f"{self.key}.{name}", value, suffix)
 
-    def export_link(self, context: ReportContext, table_name: str, file_name: str) -> Html:
+    def file_link(self, context: ReportContext, area: str, table_name: str, file_name: str) -> Html:
         return link(
-            context.relative_link("exports", table_name, f"date={self.summary.day.isoformat()}", file_name), file_name
+            context.relative_link(area, table_name, f"date={self.summary.day.isoformat()}", file_name), file_name
         )
 
 
@@ -51,7 +58,7 @@ class NoticesSection(ProvinceSection):
     title = "Địa điểm liên quan đến ca F0 (thông báo công khai)"
     subtitle = "Public risky-venue notices: where residents should self-declare; small ranges withheld"
 
-    def body(self, context: ReportContext) -> str:
+    def body(self, context: ReportContext, figures: ProvinceFigures) -> str:
         notices = self.summary.notices
         reasons: dict[str, int] = {}
         for withheld in notices.withheld:
@@ -69,6 +76,10 @@ class NoticesSection(ProvinceSection):
             ("Không công bố vì · withheld because", "Khung giờ · ranges"),
             ((reason, self.metric(f"withheld.{slug(reason)}", count)) for reason, count in sorted(reasons.items())),
         )
+        files = [self.file_link(context, PUBLIC, "notices", name)
+                 for name in ("notices_public.txt", "notices_public.csv")]
+        if not context.public:
+            files.append(self.file_link(context, EXPORTS, "notices", "notices_tracers.csv"))
         return (
             f'<p class="note">{self.metric("published", len(notices.published)).html()} time ranges at '
             f'{self.metric("published_venues", notices.published_venues).html()} venues ready to post, '
@@ -79,9 +90,7 @@ class NoticesSection(ProvinceSection):
                 "Files: public text and CSV for the health department's site; the tracers' copy lists every range "
                 "with its reason."
             )
-            + f'<p class="note">{self.export_link(context, "notices", "notices_public.txt")} · '
-            f'{self.export_link(context, "notices", "notices_public.csv")} · '
-            f'{self.export_link(context, "notices", "notices_tracers.csv")}</p>'
+            + f'<p class="note">{" · ".join(files)}</p>'
         )
 
 
@@ -90,7 +99,7 @@ class ComplianceSection(ProvinceSection):
     title = "Điểm quét QR đang hoạt động"
     subtitle = "QR-point compliance: registered venues with at least one check-in on the day"
 
-    def body(self, context: ReportContext) -> str:
+    def body(self, context: ReportContext, figures: ProvinceFigures) -> str:
         compliance = self.summary.compliance
         share = compliance.active_venues / compliance.registered_venues if compliance.registered_venues else None
         districts = table(
@@ -110,25 +119,26 @@ class ComplianceSection(ProvinceSection):
                 for d in compliance.districts
             ),
         )
+        silent_venues = listed_silent(compliance, figures)
         silent = table(
             ("Địa điểm · venue", "Quận/huyện · district", "Loại · kind", "Im lặng · silent for"),
             (
                 (v.venue_name, v.district_code, v.venue_kind or "", "never" if v.days_silent is None
                  else f"{v.days_silent} d")
-                for v in compliance.silent[:SILENT_SHOWN]
+                for v in silent_venues[:SILENT_SHOWN]
             ),
             numeric_from=3,
         )
+        files = " · ".join(self.file_link(context, PUBLIC, "compliance", name)
+                           for name in ("summary.txt", "districts.csv", "silent_venues.csv"))
         return (
             f'<p class="note">{self.metric("active", compliance.active_venues).html()} of '
             f'{self.metric("registered", compliance.registered_venues).html()} QR points active '
             f'({self.metric("active_percent", _percent(share), PERCENT).html()}); '
-            f'{self.metric("unregistered_checkins", compliance.unregistered_checkins).html()} check-ins at '
+            f'{self.metric("unregistered_checkins", unregistered_checkins(figures)).html()} check-ins at '
             f"unregistered QR points.</p>"
-            + columns(districts, f"<h3>Longest silent (of {len(compliance.silent):,})</h3>{silent}")
-            + f'<p class="note">{self.export_link(context, "compliance", "summary.txt")} · '
-            f'{self.export_link(context, "compliance", "districts.csv")} · '
-            f'{self.export_link(context, "compliance", "silent_venues.csv")}</p>'
+            + columns(districts, f"<h3>Longest silent (of {len(silent_venues):,})</h3>{silent}")
+            + f'<p class="note">{files}</p>'
         )
 
 
@@ -137,43 +147,48 @@ class CoverageSection(ProvinceSection):
     title = "Độ phủ Bluezone"
     subtitle = "Bluezone coverage: a lower bound of app adoption among people who checked in"
 
-    def _row(self, name: str, label: str, count: CoverageCount) -> tuple[str, Metric, Metric, Metric]:
+    def _row(
+        self, name: str, label: str, count: CoverageCount, figures: ProvinceFigures
+    ) -> tuple[str, Metric, Metric, Metric]:
         return (
             label,
-            self.metric(f"{name}.checked_in", count.checked_in_people),
-            self.metric(f"{name}.seen", count.seen_by_bluezone),
-            self.metric(f"{name}.lower_bound_percent", _percent(count.lower_bound), PERCENT),
+            self.metric(f"{name}.checked_in", figures.people(count, "checked_in")),
+            self.metric(f"{name}.seen", figures.people(count, "seen")),
+            self.metric(f"{name}.lower_bound_percent", _percent(figures.lower_bound(count)), PERCENT),
         )
 
-    def body(self, context: ReportContext) -> str:
+    def body(self, context: ReportContext, figures: ProvinceFigures) -> str:
         coverage = self.summary.coverage
         header = ("", "Đã quét QR · checked in", "Có Bluezone · seen", "≥ %")
         districts = table(
             ("Quận/huyện · district", *header[1:]),
             (
-                self._row(slug(c.district_code or "unregistered"), c.district_code or "unregistered venues", c)
+                self._row(slug(c.district_code or "unregistered"), c.district_code or "unregistered venues", c,
+                          figures)
                 for c in coverage.districts
             ),
         )
         trend = table(
             ("Ngày · day", *header[1:]),
             (
-                self._row(f"trend.{c.day.isoformat()}", c.day.strftime("%d/%m"), c)
+                self._row(f"trend.{c.day.isoformat()}", c.day.strftime("%d/%m"), c, figures)
                 for c in coverage.trend
                 if c.scope == "province"
             ),
         )
         total = coverage.total
-        lower_bound = self.metric("lower_bound_percent", _percent(total.lower_bound), PERCENT)
+        lower_bound = self.metric("lower_bound_percent", _percent(figures.lower_bound(total)), PERCENT)
+        files = " · ".join(self.file_link(context, PUBLIC, "coverage", name) for name in ("districts.csv", "trend.csv"))
         return (
-            f'<p class="note">{self.metric("seen", total.seen_by_bluezone).html()} of '
-            f'{self.metric("checked_in", total.checked_in_people).html()} people who checked in also appear in '
-            f"Bluetooth sightings: at least {lower_bound.html()} run the app.</p>"
+            f'<p class="note">{self.metric("seen", figures.people(total, "seen")).html()} of '
+            f'{self.metric("checked_in", figures.people(total, "checked_in")).html()} people who checked in also '
+            f"appear in Bluetooth sightings: at least {lower_bound.html()} run the app.</p>"
             + columns(districts, trend)
             + note(
                 "A lower bound: a phone with Bluezone that met nobody, or has not uploaded its sightings yet, is not "
                 "counted, so recent days rise as uploads arrive."
             )
+            + f'<p class="note">{files}</p>'
         )
 
 
@@ -182,30 +197,32 @@ class VenueRiskSection(ProvinceSection):
     title = "Nguy cơ theo địa điểm"
     subtitle = "Venue risk: exposures caused, F0 visits, check-ins on the day"
 
-    def body(self, context: ReportContext) -> str:
-        ranking = self.summary.venue_risk
-        risky = [v for v in ranking.venues if v.exposures or v.f0_visits][:RISKY_SHOWN]
+    def body(self, context: ReportContext, figures: ProvinceFigures) -> str:
+        risky = [
+            (rank, v) for rank, v in listed_venues(self.summary.venue_risk, figures)
+            if figures.venue(v, "exposures") != 0 or figures.venue(v, "f0_visits") != 0
+        ][:RISKY_SHOWN]
         rows = table(
             ("#", "Địa điểm · venue", "Quận/huyện · district", "Tiếp xúc · exposures", "Lượt F0 · F0 visits",
              "Check-in"),
             (
                 (
-                    str(v.rank),
+                    f"#{rank}",
                     v.venue_name or f"{v.venue_id} (unregistered)",
                     v.district_code or "",
-                    self.metric(f"{slug(v.venue_id)}.exposures", v.exposures),
-                    self.metric(f"{slug(v.venue_id)}.f0_visits", v.f0_visits),
-                    self.metric(f"{slug(v.venue_id)}.checkins", v.checkins),
+                    self.metric(f"{slug(v.venue_id)}.exposures", figures.venue(v, "exposures")),
+                    self.metric(f"{slug(v.venue_id)}.f0_visits", figures.venue(v, "f0_visits")),
+                    self.metric(f"{slug(v.venue_id)}.checkins", figures.venue(v, "checkins")),
                 )
-                for v in risky
+                for rank, v in risky
             ),
             numeric_from=3,
         )
         return (
-            f'<p class="note">{self.metric("exposures", ranking.exposures).html()} venue exposures in the day\'s '
-            "contact graph.</p>"
+            f'<p class="note">{self.metric("exposures", figures.province("exposures")).html()} venue exposures in '
+            "the day's contact graph.</p>"
             + rows
-            + f'<p class="note">{self.export_link(context, "venue_risk", "venue_risk.csv")}</p>'
+            + f'<p class="note">{self.file_link(context, PUBLIC, "venue_risk", "venue_risk.csv")}</p>'
         )
 
 
@@ -214,12 +231,13 @@ class MapSection(ProvinceSection):
     title = "Bản đồ dịch tễ"
     subtitle = "Epidemic map: venues coloured by exposures caused, sized by check-ins"
 
-    def body(self, context: ReportContext) -> str:
+    def body(self, context: ReportContext, figures: ProvinceFigures) -> str:
         drawn = self.summary.epidemic_map.venues_drawn
+        href = context.relative_link(REPORTS, f"date={self.summary.day.isoformat()}", "map.html")
         return (
-            f'<p>{link("map.html", "Mở bản đồ · open the map")}: '
+            f'<p>{link(href, "Mở bản đồ · open the map")}: '
             f'{self.metric("venues_drawn", drawn).html()} venues placed by their coordinates, with district totals '
-            "beside them; it opens offline.</p>"
+            "beside them; it opens offline and, like the public report, hides small counts.</p>"
         )
 
 

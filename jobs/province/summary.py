@@ -6,6 +6,7 @@ from datetime import date
 
 from jobs.province.compliance import Compliance
 from jobs.province.coverage import Coverage
+from jobs.province.figures import ProvinceFigures
 from jobs.province.map import ProvinceMap
 from jobs.province.notices import Notices
 from jobs.province.venue_risk import VenueRiskRanking
@@ -23,6 +24,14 @@ class ProvinceSummary:
     coverage: Coverage
     venue_risk: VenueRiskRanking
     epidemic_map: ProvinceMap
+    public: ProvinceFigures
+    """What the public files, the map and the public report show."""
+
+    def figures(self, public: bool) -> ProvinceFigures:
+        """The public's figures, or the tracers' (exact, every venue listed)."""
+        if public:
+            return self.public
+        return ProvinceFigures.of(self.notices, self.venue_risk, self.coverage, public=False)
 
     @property
     def paths(self) -> Mapping[str, str]:
@@ -38,7 +47,7 @@ class ProvinceSummary:
 
     @property
     def map_path(self) -> str:
-        """`reports/date=D/map.html`, beside the daily report that links to it."""
+        """`reports/date=D/map.html`, beside the public report that links to it."""
         return self.epidemic_map.paths["map_html"]
 
     @property

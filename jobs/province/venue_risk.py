@@ -5,14 +5,15 @@ exposures, hosted several F0 visits or draws a crowd is where a risk
 assessment pays off first. Exposures are the contact graph's venue edges at
 that venue (every tier's), F0 visits are F0 stays (with the linger) that
 overlap the F0's window, and the volume is the venue's check-ins on day D.
+Visitors (distinct people who checked in over the lookback) decide whether
+the public may see the venue at all (`jobs.province.figures`).
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from jobs.province.outputs import write_csv
 from jobs.province.sources import ProvinceSources, opened
 from tracelake.rules import Rules
 
@@ -38,6 +39,8 @@ class VenueRisk:
     checkins: int
     lat: float | None
     lon: float | None
+    visitors: int
+    """Distinct people who checked in over the lookback, D included."""
 
     @property
     def registered(self) -> bool:
@@ -89,6 +92,12 @@ volume AS (
     WHERE c.checkin_us >= run.day_start_us AND c.checkin_us < run.day_end_us
     GROUP BY c.venue_id
 ),
+visit AS (
+    SELECT c.venue_id, count(DISTINCT c.person) AS visitors
+    FROM checkin AS c CROSS JOIN run
+    WHERE c.checkin_us >= run.lookback_start_us
+    GROUP BY c.venue_id
+),
 place AS (
     SELECT venue_id FROM venue UNION SELECT venue_id FROM exposure
     UNION SELECT venue_id FROM f0_visit UNION SELECT venue_id FROM volume
@@ -97,10 +106,11 @@ measured AS (
     SELECT p.venue_id, v.name, v.kind, v.province_code, v.district_code,
            coalesce(e.exposures, 0) AS exposures, coalesce(e.exposed_people, 0) AS exposed_people,
            coalesce(f.f0_visits, 0) AS f0_visits, coalesce(f.f0_cases, 0) AS f0_cases,
-           coalesce(k.checkins, 0) AS checkins, v.lat, v.lon
+           coalesce(k.checkins, 0) AS checkins, v.lat, v.lon, coalesce(s.visitors, 0) AS visitors
     FROM place AS p
     LEFT JOIN venue AS v USING (venue_id) LEFT JOIN exposure AS e USING (venue_id)
     LEFT JOIN f0_visit AS f USING (venue_id) LEFT JOIN volume AS k USING (venue_id)
+    LEFT JOIN visit AS s USING (venue_id)
 )
 SELECT row_number() OVER (ORDER BY exposures DESC, f0_visits DESC, checkins DESC, venue_id) AS rank, *
 FROM measured ORDER BY rank
@@ -116,9 +126,6 @@ def venue_risk(sources: ProvinceSources) -> VenueRiskRanking:
 def build_venue_risk(
     lake_root: str, day: date, rules: Rules, *, sources: ProvinceSources | None = None
 ) -> VenueRiskRanking:
-    """Compute day D's ranking and write `exports/venue_risk/date=D/venue_risk.csv`."""
+    """Compute day D's ranking; `jobs.province.public` writes what the public may see of it."""
     with opened(lake_root, day, rules, sources) as run:
-        result = venue_risk(run)
-    directory = run.lake.export_day(TABLE, day)
-    path = write_csv(directory, "venue_risk.csv", COLUMNS, (v.row() for v in result.venues))
-    return replace(result, paths={"venue_risk_csv": path})
+        return venue_risk(run)

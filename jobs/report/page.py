@@ -14,15 +14,31 @@ from typing import Any
 import duckdb
 
 from jobs.analyst_db import register_lake_views
-from jobs.report.context import ReportContext
+from jobs.report.context import Audience, ReportContext
 from jobs.report.core import core_sections, day_title
 from jobs.report.section import ReportSection
-from tracelake.lake import Lake, filesystem, join, write_bytes_atomically
+from tracelake.lake import filesystem, join, write_bytes_atomically
 from tracelake.rules import Rules
 
 log = logging.getLogger(__name__)
 
 REPORT_FILE = "index.html"
+AUDIENCE_NOTES = {
+    Audience.PUBLIC: (
+        "Số người dưới 10 (khác 0) hiện là <10; một ô ≥10 là số được ẩn để không ai suy ra được ô <10 từ tổng "
+        "hay hiệu. Counts of people under 10 (other than 0) read <10; a cell reading ≥10 is hidden so that no "
+        "total or difference gives a small one back. Counts of venues, QR points and clusters are not counts of "
+        "people and are exact.",
+        "Trang này không có số điện thoại, số CCCD hay mã giả. This page holds no phone number, citizen ID or "
+        "pseudonym.",
+    ),
+    Audience.TRACERS: (
+        "Bản nội bộ của người truy vết: số chính xác, kèm danh sách gọi. Không chuyển tiếp; bản công khai nằm ở "
+        "reports/date=D/. Tracers' copy with exact numbers and worklists: do not forward.",
+        "Trang này chỉ chứa mã giả (pseudonym), không có số điện thoại hay số CCCD; số điện thoại nằm trong danh "
+        "sách gọi. Pseudonyms only; phone numbers live in the worklists.",
+    ),
+}
 
 STYLE = """
 :root { --ink:#1f2328; --muted:#59636e; --line:#d1d9e0; --card:#f6f8fa; --accent:#1f6feb; --warn:#9a6700; }
@@ -109,20 +125,20 @@ def render_page(context: ReportContext, core: Sequence[ReportSection], extension
         f'<a href="#{escape(section.key)}">{escape(section.title)}</a>' for section in [*core, *extensions]
     )
     generated = datetime.now(context.rules.zone).strftime("%Y-%m-%d %H:%M %Z")
-    notes = "".join(f"<p>{escape(text)}</p>" for text in context.notes)
-    title = day_title(context.day)
+    notes = "".join(f"<p>{escape(text)}</p>" for text in [*context.notes, *AUDIENCE_NOTES[context.audience]])
+    title = day_title(context.day) + ("" if context.public else " · bản của người truy vết")
     return (
         "<!DOCTYPE html>"
         '<html lang="vi"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} · tracelake</title><style>{STYLE}</style></head>"
-        f'<body data-day="{context.day.isoformat()}" data-rules-version="{escape(context.rules.version)}">'
+        f'<body data-day="{context.day.isoformat()}" data-rules-version="{escape(context.rules.version)}" '
+        f'data-audience="{context.audience.value}">'
         f'<header><h1>{escape(title)}</h1><div class="meta">tracelake daily report · {context.day.isoformat()} '
         f"· quy tắc (rules) {escape(context.rules.version)} · múi giờ {escape(context.rules.timezone)} "
         f"· tạo lúc {escape(generated)}</div></header>"
         f"<nav>{nav}</nav><main>{''.join(parts)}</main>"
-        f"<footer>{notes}<p>Trang này chỉ chứa mã giả (pseudonym), không có số điện thoại hay số CCCD. "
-        "This page carries pseudonyms only; phone numbers live in the tracers' worklists.</p></footer>"
+        f"<footer>{notes}</footer>"
         "</body></html>"
     )
 
@@ -135,8 +151,9 @@ def build_report(
     *,
     sections: Sequence[ReportSection] | None = None,
     extra_sections: Sequence[ReportSection] = (),
+    audience: Audience = Audience.PUBLIC,
 ) -> Path:
-    """Write `reports/date=D/index.html` and return its path.
+    """Write the public `reports/date=D/index.html`, or the tracers' `exports/reports/date=D/index.html`.
 
     `counts` is what the lander counted for D, which the lake cannot know
     (duplicates dropped, events still in flight): `{"in": n, "landed": n,
@@ -144,16 +161,19 @@ def build_report(
     A number it lacks comes from the trace manifest's `counts` (same shape),
     else from the lake's rows for D. `sections` replaces the core sections
     (default `core_sections()`); `extra_sections` are appended after them,
-    the way province sections join the page.
+    the way province sections join the page. The public page is the default:
+    a forgotten argument never prints a small count.
     """
     con = duckdb.connect()
     try:
         register_lake_views(con, lake_root, rules)
-        context = ReportContext(lake_root=lake_root, day=day, rules=rules, con=con, counts=counts)
+        context = ReportContext(
+            lake_root=lake_root, day=day, rules=rules, con=con, counts=counts, audience=audience
+        )
         html = render_page(context, core_sections() if sections is None else sections, extra_sections)
     finally:
         con.close()
-    fs, directory = filesystem(Lake(lake_root).report_day(day))
+    fs, directory = filesystem(context.page_directory)
     fs.create_dir(directory, recursive=True)
     final = join(directory, REPORT_FILE)
     write_bytes_atomically(html.encode("utf-8"), fs, final)

@@ -36,13 +36,16 @@ def nice_ceiling(value: float) -> float:
     return float(10 ** (exponent + 1))
 
 
-def axis_scale(peak: float, whole: bool = True) -> tuple[float, float]:
-    """(top of the axis, gridline step): at most four steps of 1, 2 or 5 × 10^n; whole steps for counts."""
+def axis_scale(peak: float, whole: bool = True, least_step: float = 1.0) -> tuple[float, float]:
+    """(top of the axis, gridline step): at most four steps of 1, 2 or 5 × 10^n; whole steps for counts.
+
+    A public chart asks for steps of at least 10, so no gridline reads like a small count.
+    """
     if peak <= 0:
-        return 1.0, 1.0
+        return least_step, least_step
     step = nice_ceiling(peak / 4)
     if whole:
-        step = max(step, 1.0)
+        step = max(step, least_step)
     return step * math.ceil(peak / step), step
 
 
@@ -69,12 +72,15 @@ def vertical_bars(
     width: int = 720,
     height: int = 240,
     label_every: int = 1,
+    least_step: float = 1.0,
 ) -> str:
     """Stacked vertical bars, one stack per category, with a y axis on round numbers."""
     left, right, top, bottom = 40.0, 10.0, 28.0 if len(series) > 1 else 12.0, 28.0
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(one.values[index] for one in series) for index in range(len(categories))]
-    ceiling, step = axis_scale(max(totals, default=0), all(float(total).is_integer() for total in totals))
+    ceiling, step = axis_scale(
+        max(totals, default=0), all(float(total).is_integer() for total in totals), least_step
+    )
     slot = plot_w / max(len(categories), 1)
     bar_w = min(max(slot * 0.7, 1.0), 56.0)
     parts = [
@@ -122,11 +128,14 @@ def horizontal_bars(
     row_height: int = 26,
     label_width: int = 170,
     value_metrics: Sequence[str] | None = None,
+    value_labels: Sequence[str] | None = None,
 ) -> str:
     """Stacked horizontal bars, one row per label, the total printed at the end of each row.
 
     `value_metrics` names each printed total (`data-metric`), for charts whose
-    totals appear nowhere else on the page.
+    totals appear nowhere else on the page. `value_labels` prints other text
+    than the sum of the bars: a public chart leaves hidden counts out of its
+    bars and prints each row's total as the page discloses it.
     """
     top = 28.0 if len(series) > 1 else 8.0
     height = int(top + row_height * max(len(labels), 1) + 8)
@@ -157,9 +166,10 @@ def horizontal_bars(
             )
             x += bar_w
         metric = f' data-metric="{escape(value_metrics[index])}"' if value_metrics else ""
+        printed = _number(totals[index]) if value_labels is None else value_labels[index]
         parts.append(
             f'<text x="{x + 6:.1f}" y="{y + row_height * 0.62:.1f}" class="value"{metric}>'
-            f"{_number(totals[index])}</text>"
+            f"{escape(printed)}</text>"
         )
     if len(series) > 1:
         parts.append(_legend(series, label_width, 14))

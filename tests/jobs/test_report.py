@@ -1,4 +1,5 @@
-"""The daily report on the hand-made lake: numbers on the page against the exports, in a real browser too."""
+"""The daily report on the hand-made lake: the tracers' numbers against the exports, the public page's hidden
+small counts, both in a real browser too."""
 
 import os
 import shutil
@@ -10,10 +11,10 @@ from pathlib import Path
 import pyarrow.dataset as ds
 import pytest
 
-from jobs.report import Metric, ReportContext, ReportSection, build_report
+from jobs.report import Audience, Metric, ReportContext, ReportSection, build_report
 from jobs.report.clusters import ContactEdge, transmission_clusters
 from jobs.worklists import WorklistSummary, write_worklists
-from tests.outputs_lake import DAY, EXPECTED, PEOPLE, QUARANTINED, build_empty_lake, build_lake
+from tests.outputs_lake import DAY, EXPECTED, PEOPLE, QUARANTINED, build_empty_lake, build_lake, pseudonym
 from tracelake.rules import load_rules
 
 CHROMIUM_FLAGS = (
@@ -76,8 +77,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, WorklistSumma
     lake, vault = build_lake(tmp_path_factory.mktemp("report"))
     rules = load_rules()
     worklists = write_worklists(str(lake), DAY, rules, vault=str(vault))
-    page = build_report(str(lake), DAY, rules)
+    page = build_report(str(lake), DAY, rules, audience=Audience.TRACERS)
     return lake, worklists, page
+
+
+@pytest.fixture(scope="module")
+def public_page(built: tuple[Path, WorklistSummary, Path]) -> Path:
+    return build_report(str(built[0]), DAY, load_rules())
 
 
 @pytest.fixture(scope="module")
@@ -86,22 +92,53 @@ def page_metrics(built: tuple[Path, WorklistSummary, Path]) -> dict[str, float]:
     return {name: _number(text) for name, text in _metrics(page.read_text(encoding="utf-8")).found.items() if text}
 
 
-def test_the_page_is_written_where_the_lake_layout_says(built: tuple[Path, WorklistSummary, Path]) -> None:
+def test_each_audience_gets_its_page_in_its_area(built: tuple[Path, WorklistSummary, Path], public_page: Path) -> None:
     lake, _worklists, page = built
-    assert page == lake / "reports" / "date=2021-08-03" / "index.html"
-    assert not [path.name for path in page.parent.iterdir() if path.name.startswith(".")]
+    assert page == lake / "exports" / "reports" / "date=2021-08-03" / "index.html"
+    assert public_page == lake / "reports" / "date=2021-08-03" / "index.html"
+    for written in (page, public_page):
+        assert not [path.name for path in written.parent.iterdir() if path.name.startswith(".")]
+    assert 'data-audience="tracers"' in page.read_text(encoding="utf-8")
+    assert 'data-audience="public"' in public_page.read_text(encoding="utf-8")
 
 
-def test_the_page_is_self_contained(built: tuple[Path, WorklistSummary, Path]) -> None:
-    html = built[2].read_text(encoding="utf-8")
-    parsed = _metrics(html)
-    assert parsed.scripts == 0
-    assert "<style>" in html and "<svg" in html
-    without_svg_namespace = html.replace('xmlns="http://www.w3.org/2000/svg"', "")
-    assert "http://" not in without_svg_namespace and "https://" not in without_svg_namespace
-    assert parsed.sections == ["overview", "districts", "hours", "degrees", "clusters", "quarantine"]
-    for raw in PEOPLE.values():
-        assert raw not in html
+def test_the_pages_are_self_contained(built: tuple[Path, WorklistSummary, Path], public_page: Path) -> None:
+    for page in (built[2], public_page):
+        html = page.read_text(encoding="utf-8")
+        parsed = _metrics(html)
+        assert parsed.scripts == 0
+        assert "<style>" in html and "<svg" in html
+        without_svg_namespace = html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+        assert "http://" not in without_svg_namespace and "https://" not in without_svg_namespace
+        assert parsed.sections == ["overview", "districts", "hours", "degrees", "clusters", "quarantine"]
+        for raw in PEOPLE.values():
+            assert raw not in html
+
+
+def test_the_tracers_page_links_each_district_to_its_worklist(built: tuple[Path, WorklistSummary, Path]) -> None:
+    lake, worklists, page = built
+    html = page.read_text(encoding="utf-8")
+    for worklist in worklists.districts:
+        href = f"../../../exports/worklists/date=2021-08-03/district={worklist.district}/worklist.csv"
+        assert f'href="{href}"' in html
+        assert (page.parent / href).resolve() == (lake / href.removeprefix("../../../")).resolve()
+
+
+def test_the_public_page_hides_small_counts_links_and_pseudonyms(public_page: Path) -> None:
+    html = public_page.read_text(encoding="utf-8")
+    found = _metrics(html).found
+    assert "href=\"../../exports" not in html and "worklist" not in html
+    assert pseudonym("an") not in html and "ps-" not in html
+    # 760 has 6 F1s and no F2: both hidden, and so is the F1 total's partner; 9 F1 and 2 F2 in all.
+    assert found["districts.760.f1"] == "<10"
+    assert found["overview.f1"] == "<10" and found["overview.f2"] == "<10"
+    assert found["overview.exposed"] == "11"
+    assert found["overview.f0"] == "<10"
+    assert found["hours.total"] == "12"
+    for name, text in found.items():
+        if text and text not in ("<10", "≥10") and not name.endswith(("share", "mean", "count")) \
+                and not name.startswith("clusters.size."):
+            assert _number(text) == 0 or _number(text) >= 10, (name, text)
 
 
 def test_people_numbers_match_the_export(
@@ -167,7 +204,9 @@ def test_quarantine_reasons(page_metrics: dict[str, float]) -> None:
 def test_lander_counts_override_the_lake(built: tuple[Path, WorklistSummary, Path], tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     shutil.copytree(built[0], lake)
-    page = build_report(str(lake), DAY, load_rules(), counts={"published": 100, "checkins": {"in": 70}})
+    page = build_report(
+        str(lake), DAY, load_rules(), counts={"published": 100, "checkins": {"in": 70}}, audience=Audience.TRACERS
+    )
     found = {name: _number(text) for name, text in _metrics(page.read_text(encoding="utf-8")).found.items() if text}
     assert found["overview.in"] == 100
     assert found["overview.checkins.in"] == 70

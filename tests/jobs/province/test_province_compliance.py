@@ -1,9 +1,11 @@
 """QR-point compliance on a hand-made lake: which registered venues were scanned on D, and who is silent."""
 
+from datetime import date
 from pathlib import Path
 
 from province_lake import DAY, HandLake, read_csv
 
+from jobs.province import build_province_outputs
 from jobs.province.compliance import build_compliance, qr_points_line
 from tracelake.rules import load_rules
 
@@ -35,23 +37,36 @@ def test_active_and_silent_venues_per_district(tmp_path: Path) -> None:
     hand.checkin("p8", "X", "2021-08-10 10:00")  # never registered
     hand.checkin("p9", "X", "2021-08-10 10:30")
 
-    result = build_compliance(hand.write(), DAY, RULES)
+    root = hand.write()
+    result = build_compliance(root, DAY, RULES)
 
-    assert read_csv(result.paths["districts_csv"]) == [
+    assert [d.row() for d in result.districts] == [
+        {"province_code": "38", "district_code": "380", "registered_venues": 4, "active_venues": 1,
+         "silent_venues": 3, "active_share": 0.25, "active_percent": "25.0"},
+        {"province_code": "38", "district_code": "381", "registered_venues": 3, "active_venues": 2,
+         "silent_venues": 1, "active_share": 0.6667, "active_percent": "66.7"},
+    ]
+    assert [(v.venue_id, v.district_code, v.last_checkin_date, v.days_silent) for v in result.silent] == [
+        ("A3", "380", None, None),
+        ("A4", "380", date(2021, 7, 31), 10),
+        ("A2", "380", date(2021, 8, 7), 3),
+        ("C", "381", date(2021, 8, 9), 1),
+    ]
+    assert (result.registered_venues, result.active_venues) == (7, 3)
+    assert (result.unregistered_checkins, result.unregistered_venues) == (2, 1)
+
+    public = build_province_outputs(root, DAY, RULES).compliance
+    assert Path(public.paths["districts_csv"]).parent == tmp_path / "lake" / "public" / "compliance" / "date=2021-08-10"
+    assert read_csv(public.paths["districts_csv"]) == [
         {"province_code": "38", "district_code": "380", "registered_venues": "4", "active_venues": "1",
          "silent_venues": "3", "active_share": "0.25", "active_percent": "25.0"},
         {"province_code": "38", "district_code": "381", "registered_venues": "3", "active_venues": "2",
          "silent_venues": "1", "active_share": "0.6667", "active_percent": "66.7"},
     ]
-    silent = read_csv(result.paths["silent_venues_csv"])
-    assert [(r["venue_id"], r["district_code"], r["last_checkin_date"], r["days_silent"]) for r in silent] == [
-        ("A3", "380", "", "never"),
-        ("A4", "380", "2021-07-31", "10"),
-        ("A2", "380", "2021-08-07", "3"),
-        ("C", "381", "2021-08-09", "1"),
-    ]
-    summary = Path(result.paths["summary_txt"]).read_text().splitlines()
+    # A4, A2 and C had one visitor each in the lookback: under the visitor floor, so not named in public.
+    assert [(r["venue_id"], r["days_silent"]) for r in read_csv(public.paths["silent_venues_csv"])] == [("A3", "never")]
+    summary = Path(public.paths["summary_txt"]).read_text().splitlines()
     assert summary[0] == "3 of 7 QR points active (42.9 %)"
     assert "District 380 (province 38): 1 of 4 QR points active (25.0 %)" in summary
-    assert "Check-ins at unregistered QR points: 2 at 1 venues." in summary
-    assert (result.registered_venues, result.active_venues) == (7, 3)
+    assert "Silent QR points: 1, of which 1 never had a check-in." in summary
+    assert "Check-ins at unregistered QR points: <10 at 1 venues." in summary

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from province_lake import DAY, HandLake, read_csv
 
+from jobs.province import build_province_outputs
 from jobs.province.coverage import LOWER_BOUND, build_coverage
 from tracelake.rules import load_rules
 
@@ -31,31 +32,56 @@ def test_coverage_per_district_and_its_trend(tmp_path: Path) -> None:
     hand.sighting("P9", "P6", "2021-08-10 13:00")
     hand.sighting("P8", "P9", "2021-08-09 10:05")
 
-    result = build_coverage(hand.write(), DAY, RULES)
+    root = hand.write()
+    result = build_coverage(root, DAY, RULES)
 
-    assert read_csv(result.paths["districts_csv"]) == [
-        {"date": "2021-08-10", "province_code": "38", "district_code": "380", "checked_in_people": "3",
-         "seen_by_bluezone": "2", LOWER_BOUND: "0.6667"},
-        {"date": "2021-08-10", "province_code": "38", "district_code": "381", "checked_in_people": "2",
-         "seen_by_bluezone": "1", LOWER_BOUND: "0.5"},
-        {"date": "2021-08-10", "province_code": "", "district_code": "", "checked_in_people": "1",
-         "seen_by_bluezone": "1", LOWER_BOUND: "1.0"},
+    assert [(c.district_code, c.checked_in_people, c.seen_by_bluezone, c.lower_bound) for c in result.districts] == [
+        ("380", 3, 2, 0.6667),
+        ("381", 2, 1, 0.5),
+        (None, 1, 1, 1.0),
     ]
-    trend = read_csv(result.paths["trend_csv"])
-    province = [row for row in trend if row["scope"] == "province"]
-    assert [row["date"] for row in province] == [f"2021-07-{d}" for d in range(27, 32)] + [
+    province = [c for c in result.trend if c.scope == "province"]
+    assert [c.day.isoformat() for c in province] == [f"2021-07-{d}" for d in range(27, 32)] + [
         f"2021-08-{d:02d}" for d in range(1, 11)
     ]
-    assert [(row["checked_in_people"], row["seen_by_bluezone"], row[LOWER_BOUND]) for row in province[-3:]] == [
-        ("0", "0", ""),
-        ("1", "1", "1.0"),
-        ("6", "4", "0.6667"),
+    assert [(c.checked_in_people, c.seen_by_bluezone, c.lower_bound) for c in province[-3:]] == [
+        (0, 0, None),
+        (1, 1, 1.0),
+        (6, 4, 0.6667),
     ]
-    districts = [row for row in trend if row["scope"] == "district"]
-    assert [(row["date"], row["district_code"], row["checked_in_people"]) for row in districts] == [
-        ("2021-08-09", "380", "1"),
-        ("2021-08-10", "380", "3"),
-        ("2021-08-10", "381", "2"),
-        ("2021-08-10", "", "1"),
+    districts = [c for c in result.trend if c.scope == "district"]
+    assert [(c.day.isoformat(), c.district_code, c.checked_in_people) for c in districts] == [
+        ("2021-08-09", "380", 1),
+        ("2021-08-10", "380", 3),
+        ("2021-08-10", "381", 2),
+        ("2021-08-10", None, 1),
     ]
     assert "lower_bound" in LOWER_BOUND
+
+    public = build_province_outputs(root, DAY, RULES).coverage
+    assert Path(public.paths["trend_csv"]).parent == tmp_path / "lake" / "public" / "coverage" / "date=2021-08-10"
+    assert read_csv(public.paths["districts_csv"])[0] == {
+        "date": "2021-08-10", "province_code": "38", "district_code": "380", "checked_in_people": "<10",
+        "seen_by_bluezone": "<10", LOWER_BOUND: "",
+    }
+    trend = [row for row in read_csv(public.paths["trend_csv"]) if row["scope"] == "province"]
+    assert [(row["checked_in_people"], row["seen_by_bluezone"], row[LOWER_BOUND]) for row in trend[-3:]] == [
+        ("0", "0", ""),
+        ("<10", "<10", ""),
+        ("<10", "<10", ""),
+    ]
+
+
+def test_people_not_seen_by_bluezone_are_a_count_too(tmp_path: Path) -> None:
+    """12 checked in and 10 seen would give away the 2 not seen: the public sees neither number."""
+    hand = HandLake(tmp_path / "lake")
+    hand.venue("A", "Chợ A", "380")
+    for index in range(12):
+        hand.checkin(f"P{index}", "A", "2021-08-10 08:00")
+    for index in range(10):
+        hand.sighting(f"P{index}", "P0", "2021-08-10 09:00")
+
+    public = build_province_outputs(hand.write(), DAY, RULES).coverage
+
+    row = read_csv(public.paths["districts_csv"])[0]
+    assert (row["checked_in_people"], row["seen_by_bluezone"], row[LOWER_BOUND]) == ("12", "≥10", "")

@@ -4,7 +4,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections import defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from province_lake import DAY, HandLake, read_csv
 
 from jobs.province import ProvinceSummary, build_province_outputs, province_sections
-from jobs.report import build_report
+from jobs.report import Audience, build_report
 from tracelake.rules import load_rules
 
 RULES = load_rules()
@@ -108,6 +107,11 @@ def test_every_output_is_written_and_summarised(summary: ProvinceSummary) -> Non
     }
     for path in summary.paths.values():
         assert Path(path).is_file(), path
+    areas = {name: Path(path).relative_to(summary.lake_root).parts[:3] for name, path in summary.paths.items()}
+    assert areas["notices.notices_tracers_csv"] == ("exports", "notices", f"date={DAY.isoformat()}")
+    assert areas["map.map_html"] == ("reports", f"date={DAY.isoformat()}", "map.html")
+    for name in set(areas) - {"notices.notices_tracers_csv", "map.map_html"}:
+        assert areas[name] == ("public", name.split(".")[0], f"date={DAY.isoformat()}"), name
     assert Path(summary.paths["map.map_html"]).parent.name == f"date={DAY.isoformat()}"
     assert summary.notices_published == 1 and summary.notices_withheld == 1  # V1 has 9 visitors, V2 only the F0
     assert summary.qr_points_line == "3 of 5 QR points active (60.0 %)"
@@ -116,31 +120,49 @@ def test_every_output_is_written_and_summarised(summary: ProvinceSummary) -> Non
     assert len(summary.headline()) == 4
 
 
-def test_the_report_sections_join_the_daily_page_with_the_numbers_and_no_person(summary: ProvinceSummary) -> None:
+def _page_metrics(summary: ProvinceSummary, audience: Audience) -> tuple[str, dict[str, str]]:
     sections = province_sections(summary)
-    assert [s.key for s in sections] == [
+    page = build_report(summary.lake_root, DAY, RULES, sections=[], extra_sections=sections, audience=audience)
+    html = page.read_text()
+    assert 'data-error="' not in html
+    for section in sections:
+        assert f'data-section="{section.key}"' in html
+    parser = _Metrics()
+    parser.feed(html)
+    return html, parser.metrics
+
+
+def test_the_report_sections_join_the_daily_pages_with_the_numbers_and_no_person(summary: ProvinceSummary) -> None:
+    assert [s.key for s in province_sections(summary)] == [
         "province-notices", "province-compliance", "province-coverage", "province-venue-risk", "province-map",
     ]
 
-    page = build_report(summary.lake_root, DAY, RULES, sections=[], extra_sections=sections).read_text()
-
-    assert 'data-error="' not in page
-    for section in sections:
-        assert f'data-section="{section.key}"' in page
-    parser = _Metrics()
-    parser.feed(page)
-    metrics = parser.metrics
+    page, metrics = _page_metrics(summary, Audience.TRACERS)
     assert _number(metrics["province-notices.published"]) == summary.notices_published == 1
     assert _number(metrics["province-compliance.active"]) == 3
     assert _number(metrics["province-compliance.registered"]) == 5
     assert metrics["province-coverage.lower_bound_percent"].replace("\u00a0", " ") == "58.3 %"
     assert _number(metrics["province-venue-risk.v1.exposures"]) == 8
-    assert '<a href="map.html">' in page
+    assert _number(metrics["province-venue-risk.v2.f0_visits"]) == 1
+    assert '<a href="../../../reports/date=2021-08-10/map.html">' in page
+    assert 'href="../../../exports/notices/date=2021-08-10/notices_tracers.csv"' in page
     for person in PEOPLE:
         assert person not in page
 
+    public, metrics = _page_metrics(summary, Audience.PUBLIC)
+    assert _number(metrics["province-notices.published"]) == 1  # time ranges, not people
+    assert _number(metrics["province-compliance.active"]) == 3  # QR points, not people
+    assert metrics["province-coverage.seen"] == "<10" and metrics["province-coverage.checked_in"] == "12"
+    assert metrics["province-coverage.lower_bound_percent"] == "—"
+    assert metrics["province-venue-risk.v1.exposures"] == "<10"
+    assert "province-venue-risk.v2.f0_visits" not in metrics and "Chợ Thương" not in public
+    assert '<a href="../../reports/date=2021-08-10/map.html">' in public
+    assert "exports/" not in public and "notices_tracers" not in public
+    for person in PEOPLE:
+        assert person not in public
 
-def test_the_map_renders_offline_with_the_numbers_of_the_exports(summary: ProvinceSummary) -> None:
+
+def test_the_map_renders_offline_with_the_public_figures(summary: ProvinceSummary) -> None:
     page = Path(summary.paths["map.map_html"])
     assert "http://" not in page.read_text().replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "<script" not in page.read_text()
@@ -149,39 +171,30 @@ def test_the_map_renders_offline_with_the_numbers_of_the_exports(summary: Provin
     parser.feed(_rendered_dom(page))
     metrics = parser.metrics
 
-    risk = read_csv(summary.paths["venue_risk.venue_risk_csv"])
+    risk = {row["venue_id"]: row for row in read_csv(summary.paths["venue_risk.venue_risk_csv"])}
     districts = read_csv(summary.paths["compliance.districts_csv"])
-    coverage = {row["district_code"]: row for row in read_csv(summary.paths["coverage.districts_csv"])}
+    figures = summary.public
     assert metrics["day"] == DAY.isoformat()
-    assert _number(metrics["province.exposures"]) == sum(int(row["exposures"]) for row in risk) == 9
-    assert _number(metrics["province.checkins"]) == sum(int(row["checkins"]) for row in risk)
+    assert metrics["province.exposures"] == "<10" == figures.province("exposures")  # 9 in all
+    assert metrics["province.checkins"] == f"{figures.province('checkins')}"
     assert _number(metrics["province.registered_venues"]) == sum(int(row["registered_venues"]) for row in districts)
     assert _number(metrics["province.active_venues"]) == sum(int(row["active_venues"]) for row in districts)
-
-    per_district: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in risk:
-        for name in ("checkins", "exposures", "f0_visits"):
-            per_district[row["district_code"] or "unregistered"][name] += int(row[name])
     for row in districts:
         code = row["district_code"]
         assert _number(metrics[f"district.{code}.registered_venues"]) == int(row["registered_venues"])
-        assert _number(metrics[f"district.{code}.active_venues"]) == int(row["active_venues"])
         for name in ("checkins", "exposures", "f0_visits"):
-            assert _number(metrics[f"district.{code}.{name}"]) == per_district[code][name], (code, name)
-        share = coverage.get(code, {}).get("bluezone_share_lower_bound")
-        shown = metrics[f"district.{code}.bluezone_share"].strip()
-        assert shown == (f"{100 * float(share):.1f} %" if share else "–"), code
-    assert _number(metrics["district.unregistered.checkins"]) == 1
+            assert metrics[f"district.{code}.{name}"] == str(figures.district(row["province_code"], code, name))
 
-    for row in risk:
-        if int(row["exposures"]) or int(row["f0_visits"]):
-            assert _number(metrics[f"venue.{row['venue_id']}.exposures"]) == int(row["exposures"])
-            assert _number(metrics[f"venue.{row['venue_id']}.checkins"]) == int(row["checkins"])
-    drawn = {row["venue_id"] for row in risk if row["lat"] and row["lon"]}
-    assert set(parser.circles) == drawn == {"V1", "V2", "V3", "V5"}
-    assert _number(metrics["map.venues_drawn"]) == 4
-    assert _number(metrics["map.venues_not_drawn"]) == 2  # V4 has no coordinates, UNREG no registration
-    assert parser.circles["V1"]["data-exposures"] == "8"
+    # V2 had its notice withheld (the F0 alone), V3 and the unregistered QR point fewer than 5 visitors.
+    assert set(risk) == {"V1", "V4", "V5"}
+    assert set(parser.circles) == {"V1", "V5"}
+    assert parser.circles["V1"]["data-exposures"] == "<10" == risk["V1"]["exposures"]
+    assert metrics["venue.V1.checkins"] == risk["V1"]["checkins"] == "<10"
+    assert _number(metrics["map.venues_drawn"]) == 2
+    assert _number(metrics["map.venues_not_drawn"]) == 1  # V4 has no coordinates
+    html = page.read_text()
+    for hidden in ("V2", "Chợ Thương", "V3", "Quán cà phê Mộc", "UNREG"):
+        assert hidden not in html
 
 
 def test_a_quiet_day_gives_empty_exports_and_says_so(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from province_lake import DAY, HandLake, read_csv
 
+from jobs.province import build_province_outputs
 from jobs.province.venue_risk import build_venue_risk
 from tracelake.rules import load_rules
 
@@ -36,21 +37,33 @@ def test_venues_rank_by_exposures_then_f0_visits_then_checkins(tmp_path: Path) -
     hand.checkin("r9", "V6", "2021-08-10 07:00", event_id="resent")
     hand.checkin("r9", "V6", "2021-08-10 07:00", event_id="resent")
 
-    ranking = build_venue_risk(hand.write(), DAY, RULES)
+    root = hand.write()
+    ranking = build_venue_risk(root, DAY, RULES)
 
-    rows = read_csv(ranking.paths["venue_risk_csv"])
+    assert [
+        (v.rank, v.venue_id, v.exposures, v.exposed_people, v.f0_visits, v.checkins, v.visitors)
+        for v in ranking.venues
+    ] == [
+        (1, "V2", 3, 2, 2, 0, 1),
+        (2, "V1", 3, 3, 1, 2, 2),
+        (3, "V4", 1, 1, 0, 0, 0),
+        (4, "V3", 0, 0, 1, 10, 11),
+        (5, "X", 0, 0, 1, 1, 1),
+        (6, "V6", 0, 0, 0, 5, 5),
+        (7, "V5", 0, 0, 0, 1, 1),
+    ]
+    assert {v.venue_id: v.row()["registered"] for v in ranking.venues}["X"] == "false"
+    assert ranking.venues[0].venue_name == "Nhà máy V2"
+    assert ranking.exposures == 7
+
+    public = build_province_outputs(root, DAY, RULES).venue_risk
+    rows = read_csv(public.paths["venue_risk_csv"])
+    # Under 5 visitors: V2, V1, X, V5; V3 had its notice withheld (the F0 alone on 07/08). Ranks close up.
     assert [
         (row["rank"], row["venue_id"], row["exposures"], row["exposed_people"], row["f0_visits"], row["checkins"])
         for row in rows
     ] == [
-        ("1", "V2", "3", "2", "2", "0"),
-        ("2", "V1", "3", "3", "1", "2"),
-        ("3", "V4", "1", "1", "0", "0"),
-        ("4", "V3", "0", "0", "1", "10"),
-        ("5", "X", "0", "0", "1", "1"),
-        ("6", "V6", "0", "0", "0", "5"),
-        ("7", "V5", "0", "0", "0", "1"),
+        ("1", "V4", "<10", "<10", "0", "0"),
+        ("2", "V6", "0", "0", "0", "<10"),
     ]
-    assert {row["venue_id"]: row["registered"] for row in rows}["X"] == "false"
-    assert rows[0]["venue_name"] == "Nhà máy V2"
-    assert ranking.exposures == 7
+    assert "public/venue_risk/date=2021-08-10" in public.paths["venue_risk_csv"]
