@@ -26,7 +26,8 @@ import duckdb
 import pyarrow as pa
 
 from schemas.lake import CASES, CONTACTS, EXPOSURES_CURATED, QUARANTINE, RAW
-from tracelake.lake import CURATED, DUCKDB_FILE, MANIFESTS
+from schemas.staff_check import STAFF_CHECK_AGENCIES
+from tracelake.lake import CURATED, DUCKDB_FILE, MANIFESTS, PUBLIC
 from tracelake.lake import QUARANTINE as QUARANTINE_DIR
 from tracelake.lake import RAW as RAW_DIR
 from tracelake.rules import Rules, load_rules
@@ -67,6 +68,9 @@ PARQUET_VIEWS: tuple[ParquetView, ...] = (
                 doc="Case status per person as of each run day."),
     ParquetView("quarantine", f"{QUARANTINE_DIR}/*/date=*/*.parquet", QUARANTINE, hidden=("raw_value",),
                 doc="Rejected events with their reason (without the raw message)."),
+    ParquetView("staff_check_agencies", f"{PUBLIC}/staff_check_agencies/date=*/*.parquet", STAFF_CHECK_AGENCIES,
+                doc="Agency staff checks: per agency and unit, staff and the shares seen checking in or in Bluezone "
+                    "(counts of 1 to 9 read <10)."),
 )
 
 MANIFEST_PATTERN = f"{MANIFESTS}/trace/date=*/manifest.json"
@@ -221,6 +225,7 @@ MATERIALIZED: tuple[str, ...] = (
     "quarantine",
     "run_manifests",
     "exposure_districts",
+    "staff_check_agencies",
 )
 """Lake views copied into the file as tables: what the worked queries and the file's own views read."""
 

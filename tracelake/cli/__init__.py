@@ -335,6 +335,35 @@ def export(day: DateOption, lake: LakeOption = None, rules: RulesOption = None) 
         console.print(f"{name}: {where}")
 
 
+@app.command("staff-check")
+def staff_check(
+    roster: Annotated[str, typer.Option("--roster", help="The agencies' staff roster, CSV (docs/sample-roster.csv).")],
+    day: DateOption,
+    days: Annotated[int, typer.Option("--days", help="Local days up to D to look at.")] = 7,
+    lake: LakeOption = None,
+    rules: RulesOption = None,
+) -> None:
+    """Which of an agency's staff checked in by QR code and ran Bluezone in the last days up to D."""
+    from rich.markup import escape
+
+    from jobs.staff_check import RosterError, StaffCheckError, check_staff, require_landed
+    from tracelake.vault import VaultKeyError, resolve_key
+
+    settings = _settings(lake)
+    the_day = _day(day)
+    the_rules = _rules(rules, settings)
+    try:
+        require_landed(settings.lake)
+        key = resolve_key(settings, local_run=True)
+        result = check_staff(settings.lake, roster, the_day, days, the_rules, key=key, vault=settings.vault_location)
+    except (RosterError, StaffCheckError, VaultKeyError) as problem:
+        fail(escape(str(problem)))
+    for line in result.headline():
+        console.print(line)
+    for name, where in result.files.items():
+        console.print(f"{name}: {escape(where)}")
+
+
 @app.command()
 def purge(
     before: Annotated[str, typer.Option("--before", help="First local day kept, YYYY-MM-DD; older days go.")],
