@@ -14,6 +14,7 @@ from typing import Any
 from jobs.analyst_db import build_analyst_db
 from jobs.province import ProvinceSummary, build_province_outputs, province_sections
 from jobs.report import Audience, build_report
+from jobs.staff_check.section import StaffCheckSection
 from jobs.worklists import WorklistSummary, write_worklists
 from tracelake.lake import Lake
 from tracelake.rules import Rules
@@ -42,7 +43,7 @@ def export_day(
     worklists = write_worklists(lake_root, day, rules, vault=vault)
     province = build_province_outputs(lake_root, day, rules)
     database = None if "://" in lake_root else str(build_analyst_db(lake_root, day, rules=rules))
-    sections = province_sections(province)
+    sections = [*province_sections(province), StaffCheckSection()]
     report = str(build_report(lake_root, day, rules, counts=counts, extra_sections=sections))
     tracer_report = str(
         build_report(lake_root, day, rules, counts=counts, extra_sections=sections, audience=Audience.TRACERS)

@@ -1,16 +1,21 @@
 """The agency staff check against a hand-made lake: exact results per person and per agency, small counts hidden."""
 
 import csv
+import re
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from jobs.analyst_db import build_analyst_db
 from jobs.disclosure import LARGE, SMALL, is_small
+from jobs.report import build_report
 from jobs.staff_check import RosterError, StaffCheck, StaffCheckError, check_staff
 from jobs.staff_check.roster import StaffMember, parse_roster
+from jobs.staff_check.section import StaffCheckSection
 from jobs.staff_check.shares import Checked, agency_rows
 from tests.jobs.lakebuilder import TEST_KEY
 from tests.jobs.staff_lake import (
@@ -18,7 +23,9 @@ from tests.jobs.staff_lake import (
     DAYS,
     DESK,
     HEALTH,
+    NAMES,
     OFFICE,
+    PHONE_DIGITS,
     SERVICE,
     VIETNAMESE_HEADER,
     WARD,
@@ -221,3 +228,51 @@ def test_the_check_is_in_the_audit_trail_with_counts_only(lake: Path, tmp_path: 
     _check(lake, write_roster(tmp_path / "roster.csv"))
     (record,) = [record for record in read_audit(str(lake.parent / "vault")) if record.output == "exports/staff_check"]
     assert (record.day, record.people) == (DAY, 8)
+
+
+def _texts(path: Path) -> list[str]:
+    """Everything a reader of `path` could see: cells, view definitions, page text."""
+    if path.suffix == ".parquet":
+        return [str(pq.read_table(path).to_pylist())]
+    if path.suffix == ".duckdb":
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            tables = [name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+            views = [sql for (sql,) in con.execute("SELECT sql FROM duckdb_views() WHERE NOT internal").fetchall()]
+            return [*views, *(str(con.execute(f'SELECT * FROM "{name}"').fetchall()) for name in tables)]
+        finally:
+            con.close()
+    return [path.read_bytes().decode("utf-8", errors="replace")]
+
+
+def _identities_in(root: Path, *, skip: str | None = None) -> set[str]:
+    found: set[str] = set()
+    for path in root.rglob("*"):
+        if not path.is_file() or (skip is not None and path.relative_to(root).parts[0] == skip):
+            continue
+        for text in _texts(path):
+            digits = re.sub(r"[\s.\-()]", "", text)
+            found |= {name for name in NAMES if name in text} | {number for number in PHONE_DIGITS if number in digits}
+    return found
+
+
+def test_no_roster_name_or_phone_leaves_the_tracers_area(lake: Path, tmp_path: Path) -> None:
+    _check(lake, write_roster(tmp_path / "roster.csv", VIETNAMESE_HEADER, bom=True))
+    database = build_analyst_db(str(lake), DAY, rules=RULES)
+    page = build_report(str(lake), DAY, RULES, sections=[], extra_sections=[StaffCheckSection()])
+    con = duckdb.connect(str(database), read_only=True)
+    assert con.execute("SELECT count(*), count(DISTINCT agency) FROM staff_check_agencies").fetchall() == [(5, 2)]
+    con.close()
+    html = page.read_text(encoding="utf-8")
+    assert 'data-section="staff-check"' in html and HEALTH in html and "&lt;10" in html
+    assert _identities_in(lake / "exports") == {*NAMES, *PHONE_DIGITS}  # the scan finds them where they are
+    assert _identities_in(lake, skip="exports") == set()
+
+
+def test_the_report_shows_the_latest_check_up_to_its_day(lake: Path, tmp_path: Path) -> None:
+    check_staff(str(lake), str(write_roster(tmp_path / "roster.csv")), D("2021-08-08"), 3, RULES, key=TEST_KEY,
+                vault=str(lake.parent / "vault"))
+    later = build_report(str(lake), DAY, RULES, sections=[], extra_sections=[StaffCheckSection()])
+    assert "Lần kiểm tra ngày 08/08/2021, 3 ngày từ 06/08/2021 đến 08/08/2021" in later.read_text(encoding="utf-8")
+    earlier = build_report(str(lake), D("2021-08-07"), RULES, sections=[], extra_sections=[StaffCheckSection()])
+    assert "no agency roster checked yet" in earlier.read_text(encoding="utf-8")
