@@ -89,35 +89,44 @@ def _exposed(group: Group[K], counts: Mapping[K, int], hidden: set[K]) -> bool:
     return False
 
 
-def _next_to_hide(group: Group[K], counts: Mapping[K, int], hidden: set[K]) -> K | None:
+def _next_to_hide(
+    group: Group[K], counts: Mapping[K, int], hidden: set[K], known: frozenset[K]
+) -> K | None:
     """The next cell to hide in an exposed group: its smallest non-zero printed part, else its total, else a zero.
 
     A hidden zero guards little (a column of zeros gives it back), so the total goes before any zero.
+    A `known` cell (printed by another table) is never a candidate: hiding it here would hide nothing.
     """
     if not _exposed(group, counts, hidden):
         return None
-    shown = [(counts[key], index) for index, key in enumerate(group.parts) if key not in hidden]
+    shown = [(counts[key], index) for index, key in enumerate(group.parts) if key not in hidden | known]
     nonzero = [candidate for candidate in shown if candidate[0] > 0]
     if nonzero:
         return group.parts[min(nonzero)[1]]
-    if group.total not in hidden:
+    if group.total not in hidden | known:
         return group.total
     return group.parts[min(shown)[1]] if shown else None
 
 
-def suppress(counts: Mapping[K, int], groups: Sequence[Group[K]], *, withheld: Iterable[K] = ()) -> frozenset[K]:
+def suppress(
+    counts: Mapping[K, int], groups: Sequence[Group[K]], *, withheld: Iterable[K] = (), known: Iterable[K] = ()
+) -> frozenset[K]:
     """The cells to hide: every small count, every `withheld` cell, and enough others that no group gives one away.
 
     `withheld` cells are hidden whatever their count (a venue under the
-    notices' visitor floor); they are protected like small ones. The result
+    notices' visitor floor); they are protected like small ones. `known`
+    cells are ones another public table prints (the venue exposures of the
+    province's pages are the hours table's venue total): the reader has them
+    unless they are small, so other cells are hidden instead. The result
     depends only on the counts and the order of the groups and of their parts.
     """
     hidden = {key for key, count in counts.items() if is_small(count)} | set(withheld)
+    elsewhere = frozenset(known)
     settled = False
     while not settled:
         settled = True
         for group in groups:
-            while (extra := _next_to_hide(group, counts, hidden)) is not None:
+            while (extra := _next_to_hide(group, counts, hidden, elsewhere)) is not None:
                 hidden.add(extra)
                 settled = False
     return frozenset(hidden)
@@ -147,12 +156,17 @@ class Disclosure(Generic[K]):
 
 
 def protect(
-    counts: Mapping[K, int], groups: Sequence[Group[K]], *, public: bool, withheld: Iterable[K] = ()
+    counts: Mapping[K, int],
+    groups: Sequence[Group[K]],
+    *,
+    public: bool,
+    withheld: Iterable[K] = (),
+    known: Iterable[K] = (),
 ) -> Disclosure[K]:
     """The public's view of `counts` (suppressed), or the tracers' (exact) when `public` is False."""
     if not public:
         return Disclosure(counts)
-    return Disclosure(counts, suppress(counts, groups, withheld=withheld))
+    return Disclosure(counts, suppress(counts, groups, withheld=withheld, known=known))
 
 
 class Total(Enum):

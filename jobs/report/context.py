@@ -201,7 +201,8 @@ class ReportContext:
         Events are sent by people (check-ins, sightings, case reports), so they are counts of people:
         keys `(topic, stage)` with `ALL` for the totals (a topic's `in` is `(topic, ALL)`),
         `("reason", topic, reason)` and `("reasons", ALL)` for the quarantine section, and
-        `("trace", topic, name)` for the trace run's inputs.
+        `("trace", topic, name)` for the trace run's inputs. The check-ins landed for D are the
+        province pages' check-ins of D, so the reader is taken to know them.
         """
         funnel = self.funnel
         topics = list(funnel.topics)
@@ -224,7 +225,7 @@ class ReportContext:
             if all(name in numbers for name in TRACE_INPUT_COUNTS):
                 read, *rest = TRACE_INPUT_COUNTS
                 groups.append(Group(("trace", topic, read), tuple(("trace", topic, name) for name in rest)))
-        return protect(counts, groups, public=self.public)
+        return protect(counts, groups, public=self.public, known=[("checkins", "landed")])
 
     @cached_property
     def clusters(self) -> list[Cluster]:

@@ -229,7 +229,14 @@ class HourSection(ReportSection):
         }
         cells: dict[Any, int] = {(hour, channel): found.get((hour, channel), 0)
                                  for hour in range(24) for channel in channels}
-        shown = protect({**cells, ALL: sum(cells.values())}, [Group(ALL, tuple(cells))], public=context.public)
+        totals = {(ALL, channel): sum(found.get((hour, channel), 0) for hour in range(24)) for channel in channels}
+        groups: list[Group[Any]] = [
+            Group((ALL, channel), tuple((hour, channel) for hour in range(24))) for channel in channels
+        ]
+        groups.append(Group(ALL, tuple(totals)))
+        # The venue exposures are printed by the province's pages: whatever they hide, Bluetooth must not show.
+        shown = protect({**cells, **totals, ALL: sum(cells.values())}, groups, public=context.public,
+                        known=[(ALL, "venue")])
         chart = vertical_bars(
             [f"{hour:02d}" for hour in range(24)],
             [

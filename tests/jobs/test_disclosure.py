@@ -124,6 +124,14 @@ def test_a_row_of_a_complement_and_zeros_hides_its_total_not_its_zeros() -> None
     assert (shown.figure((ALL, "F1")), shown.figure((ALL, "F2")), shown.figure((ALL, ALL))) == (16, 0, 16)
 
 
+def test_a_cell_another_table_prints_is_never_the_complement() -> None:
+    """Venue exposures 15 are on the province's pages: the hours' total goes instead, or 16 - 15 gives Bluetooth's 1."""
+    counts = {"venue": 15, "ble": 1, "all": 16}
+
+    assert suppress(counts, [Group("all", ("venue", "ble"))]) == {"ble", "venue"}
+    assert suppress(counts, [Group("all", ("venue", "ble"))], known=["venue"]) == {"ble", "all"}
+
+
 def test_the_tracers_copy_hides_nothing_and_shares_follow_their_counts() -> None:
     counts = {"seen": 4, "checked_in": 40}
     exact = protect(counts, [], public=False)

@@ -223,6 +223,29 @@ def test_no_public_page_shows_a_count_of_people_from_1_to_9(day: tuple[ProvinceS
     assert 'data-metric="overview.f1" data-value="16">16<' in html
 
 
+def _shown(html: str, metric: str) -> int | None:
+    found = re.search(rf'data-metric="{re.escape(metric)}" data-value="(\d*)"', html)
+    assert found is not None, metric
+    return int(found.group(1)) if found.group(1) else None
+
+
+def test_no_difference_between_the_report_and_the_map_gives_a_small_count(
+    day: tuple[ProvinceSummary, Path, Path],
+) -> None:
+    """The hours' total minus the venue exposures is the Bluetooth exposures (here 1); the check-ins that came in
+    minus the map's check-ins would be those quarantined."""
+    summary, public, _tracers = day
+    report, page = public.read_text(encoding="utf-8"), Path(summary.map_path).read_text(encoding="utf-8")
+    pairs = [
+        (_shown(report, "hours.total"), _shown(report, "province-venue-risk.exposures")),
+        (_shown(report, "hours.total"), _shown(page, "province.exposures")),
+        (_shown(report, "overview.checkins.in"), _shown(page, "province.checkins")),
+    ]
+    for whole, part in pairs:
+        assert whole is None or part is None or not 0 < whole - part < 10, (whole, part)
+    assert _shown(page, "province.exposures") == 15
+
+
 def test_the_scan_finds_the_small_counts_of_the_tracers_report(day: tuple[ProvinceSummary, Path, Path]) -> None:
     found = small_counts(day[2].read_text(encoding="utf-8"))
     assert ("districts.101.f1", "1") in found and ("districts.202.f1", "3") in found
