@@ -90,9 +90,11 @@ def run_day(context: Mapping[str, Any], zone: ZoneInfo) -> date:
 
 
 def trace(settings: AirflowSettings, rules: Rules, day: date) -> dict[str, Any]:
-    """Trace day D with TRACELAKE_TRACE_ENGINE (Spark on TRACELAKE_SPARK_MASTER by default); returns what it found."""
-    from jobs.trace import trace_day
+    """Trace day D with TRACELAKE_TRACE_ENGINE (Spark on TRACELAKE_SPARK_MASTER by default) into a new run of D,
+    held in the lake for the validation and the export; returns what it found."""
+    from jobs.trace import begin_day, trace_day
 
+    publication = begin_day(settings.lake, day)
     result = trace_day(
         settings.lake,
         day,
@@ -100,9 +102,12 @@ def trace(settings: AirflowSettings, rules: Rules, day: date) -> dict[str, Any]:
         vault=settings.vault_location,
         engine=settings.trace_engine,
         spark_master=settings.spark_master,
+        into=publication,
     )
+    publication.hold()
     return {
         "day": result.day.isoformat(),
+        "run": result.run,
         "rules_version": result.rules_version,
         "tiers": dict(result.tier_counts),
         "manifest": result.manifest,
@@ -110,24 +115,38 @@ def trace(settings: AirflowSettings, rules: Rules, day: date) -> dict[str, Any]:
 
 
 def validate_outputs(settings: AirflowSettings, rules: Rules, day: date) -> dict[str, Any]:
-    """Run the outputs' suites; on failure withhold D's export so tracers never get an unvalidated list."""
+    """Run the outputs' suites on D's held run (else on D as published); on failure the run is withheld and
+    never published, or D's published export is withheld, so tracers never get an unvalidated list."""
+    from jobs.publication import DIRECT, held, recover
     from jobs.validation import ValidationFailed, validate_outputs, withhold_export
 
+    recover(settings.lake, day)
+    publication = held(settings.lake, day)
     try:
-        report = validate_outputs(settings.lake, day, settings, rules, vault=settings.vault_location)
+        report = validate_outputs(
+            settings.lake, day, settings, rules, vault=settings.vault_location, outputs=publication or DIRECT
+        )
     except ValidationFailed as failed:
-        withheld = withhold_export(settings.lake, day)
-        note = f"\nThe export of {day.isoformat()} was withheld ({withheld})." if withheld else ""
+        if publication is not None:
+            publication.withhold(str(failed))
+            note = f"\nRun {publication.run} of {day.isoformat()} was withheld; D stays as it was published."
+        else:
+            withheld = withhold_export(settings.lake, day)
+            note = f"\nThe export of {day.isoformat()} was withheld ({withheld})." if withheld else ""
         raise AirflowFailException(f"{failed}{note}") from failed
     return {"expectations": report.expectations, "rows": dict(report.rows), "docs": report.docs}
 
 
 def export(settings: AirflowSettings, rules: Rules, day: date, outlet_events: Any) -> dict[str, Any]:
     """Publish day D the way `tracelake run` does: worklists, the province's outputs, the analysts' DuckDB
-    file and the daily report; then the assets' events, whose extra names the day."""
+    file and the daily report, with the held run's tables (or D's published ones) all at once; then the
+    assets' events, whose extra names the day."""
     from jobs.exports import PROVINCE_TABLES, export_day
+    from jobs.publication import held, recover
 
-    exported = export_day(settings.lake, day, rules, vault=settings.vault_location)
+    recover(settings.lake, day)
+    exported = export_day(settings.lake, day, rules, vault=settings.vault_location,
+                          publication=held(settings.lake, day))
     lake_exports = exported.paths
     published = {
         "day": day.isoformat(),

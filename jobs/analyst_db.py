@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from jobs.publication import DIRECT, DayOutputs
 from schemas.lake import CASES, CONTACTS, EXPOSURES_CURATED, QUARANTINE, RAW
 from schemas.staff_check import STAFF_CHECK_AGENCIES
 from tracelake.lake import CURATED, DUCKDB_FILE, MANIFESTS, PUBLIC
@@ -109,28 +110,46 @@ def _empty_select(con: duckdb.DuckDBPyConnection, schema: pa.Schema, hidden: Seq
     return f"SELECT {', '.join(columns)} WHERE false"
 
 
-def _parquet_select(con: duckdb.DuckDBPyConnection, root: str, view: ParquetView) -> str:
-    reader = (
-        f"read_parquet({_quote(root + '/' + view.pattern)}, hive_partitioning = true, "
-        "union_by_name = true, hive_types = {'date': 'DATE'})"
-    )
-    if not _has_files(con, reader):
+def _readers(
+    con: duckdb.DuckDBPyConnection, function: str, root: str, pattern: str, outputs: DayOutputs
+) -> list[str]:
+    """`FROM ...` clauses that read a day-partitioned table, as far as it has files.
+
+    While a run of D is being built, D's partition is read from where the run
+    staged it and the published one of D is left out.
+    """
+    table, _, files = pattern.partition("/date=*/")
+    options = "hive_partitioning = true, union_by_name = true, hive_types = {'date': 'DATE'}"
+    published = f"{function}({_quote(root + '/' + pattern)}, {options})"
+    replaced = outputs.replaced_partition(root + "/" + table)
+    if replaced is None:
+        candidates = [published]
+    else:
+        day, staged = replaced
+        candidates = [f"{published} WHERE date <> DATE '{day.isoformat()}'",
+                      f"{function}({_quote(staged + '/' + files)}, {options})"]
+    return [reader for reader in candidates if _has_files(con, reader.partition(" WHERE ")[0])]
+
+
+def _parquet_select(con: duckdb.DuckDBPyConnection, root: str, view: ParquetView, outputs: DayOutputs) -> str:
+    selects = []
+    for reader in _readers(con, "read_parquet", root, view.pattern, outputs):
+        # Only files landed before a hidden column left the schema still carry it.
+        source = reader.partition(" WHERE ")[0]
+        landed = {name for name, *_ in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        hidden = [name for name in view.hidden if name in landed]
+        exclude = f" EXCLUDE ({', '.join(hidden)})" if hidden else ""
+        selects.append(f"SELECT *{exclude} FROM {reader}")
+    if not selects:
         return _empty_select(con, view.schema, view.hidden)
-    # Only files landed before a hidden column left the schema still carry it.
-    landed = {name for name, *_ in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()}
-    hidden = [name for name in view.hidden if name in landed]
-    exclude = f" EXCLUDE ({', '.join(hidden)})" if hidden else ""
-    return f"SELECT *{exclude} FROM {reader}"
+    return " UNION ALL BY NAME ".join(selects)
 
 
-def _manifest_select(con: duckdb.DuckDBPyConnection, root: str) -> str:
-    reader = (
-        f"read_json({_quote(root + '/' + MANIFEST_PATTERN)}, hive_partitioning = true, "
-        "union_by_name = true, hive_types = {'date': 'DATE'})"
-    )
-    if not _has_files(con, reader):
+def _manifest_select(con: duckdb.DuckDBPyConnection, root: str, outputs: DayOutputs) -> str:
+    readers = _readers(con, "read_json", root, MANIFEST_PATTERN, outputs)
+    if not readers:
         return 'SELECT CAST(NULL AS DATE) AS "date" WHERE false'
-    return f"SELECT * FROM {reader}"
+    return " UNION ALL BY NAME ".join(f"SELECT * FROM {reader}" for reader in readers)
 
 
 def _derived_views(rules: Rules) -> dict[str, str]:
@@ -192,16 +211,19 @@ def _derived_views(rules: Rules) -> dict[str, str]:
 
 
 def register_lake_views(
-    con: duckdb.DuckDBPyConnection, lake_root: str, rules: Rules | None = None
+    con: duckdb.DuckDBPyConnection, lake_root: str, rules: Rules | None = None, outputs: DayOutputs = DIRECT
 ) -> tuple[str, ...]:
-    """Create every analysts' view in `con`; returns their names, base views first."""
+    """Create every analysts' view in `con`; returns their names, base views first.
+
+    `outputs` says where a run being built reads its day's tables from (`jobs.publication`).
+    """
     rules = rules or load_rules()
     root = _absolute_root(lake_root)
     names: list[str] = []
     for view in PARQUET_VIEWS:
-        con.execute(f"CREATE OR REPLACE VIEW {view.name} AS {_parquet_select(con, root, view)}")
+        con.execute(f"CREATE OR REPLACE VIEW {view.name} AS {_parquet_select(con, root, view, outputs)}")
         names.append(view.name)
-    con.execute(f"CREATE OR REPLACE VIEW run_manifests AS {_manifest_select(con, root)}")
+    con.execute(f"CREATE OR REPLACE VIEW run_manifests AS {_manifest_select(con, root, outputs)}")
     names.append("run_manifests")
     for name, sql in _derived_views(rules).items():
         con.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}")
@@ -251,7 +273,7 @@ def _landed_events_select() -> str:
 
 
 def fill_analyst_db(
-    con: duckdb.DuckDBPyConnection, lake_root: str, day: date | None, rules: Rules
+    con: duckdb.DuckDBPyConnection, lake_root: str, day: date | None, rules: Rules, outputs: DayOutputs = DIRECT
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Materialize the analysts' tables and views into `con`'s database; returns (tables, views).
 
@@ -262,7 +284,7 @@ def fill_analyst_db(
     con.execute(f"ATTACH ':memory:' AS {LAKE_CATALOG}")
     try:
         con.execute(f"USE {LAKE_CATALOG}")
-        register_lake_views(con, lake_root, rules)
+        register_lake_views(con, lake_root, rules, outputs)
         con.execute(f'USE "{target}"')
         for name in MATERIALIZED:
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM {LAKE_CATALOG}.main.{name}")
@@ -284,8 +306,10 @@ def fill_analyst_db(
     return (*MATERIALIZED, "landed_events"), (*FILE_VIEWS, "latest_day")
 
 
-def build_analyst_db(lake_root: str | Path, day: date | None = None, *, rules: Rules | None = None) -> Path:
-    """Write `tracelake.duckdb` at the lake root and return its path.
+def build_analyst_db(
+    lake_root: str | Path, day: date | None = None, *, rules: Rules | None = None, outputs: DayOutputs = DIRECT
+) -> Path:
+    """Write `tracelake.duckdb` at the lake root (or where `outputs` stages it) and return its path.
 
     `day` is the day just traced, kept as the `latest_day` view so queries can
     say "today"; without it, `latest_day` is the newest traced day (manifests,
@@ -298,13 +322,14 @@ def build_analyst_db(lake_root: str | Path, day: date | None = None, *, rules: R
     rules = rules or load_rules()
     directory = Path(root).resolve()
     directory.mkdir(parents=True, exist_ok=True)
-    final = directory / DUCKDB_FILE
-    building = directory / f".{DUCKDB_FILE}.inprogress"
+    final = Path(outputs.target(str(directory / DUCKDB_FILE)))
+    final.parent.mkdir(parents=True, exist_ok=True)
+    building = final.with_name(f".{DUCKDB_FILE}.inprogress")
     for leftover in (building, building.with_name(building.name + ".wal")):
         leftover.unlink(missing_ok=True)
     con = duckdb.connect(str(building))
     try:
-        tables, views = fill_analyst_db(con, str(directory), day, rules)
+        tables, views = fill_analyst_db(con, str(directory), day, rules, outputs)
         con.execute(
             "CREATE TABLE tracelake_build AS SELECT ? AS built_at, ? AS rules_version, "
             "? AS timezone, ? AS tables, ? AS views, ? AS suppress_below",

@@ -4,6 +4,11 @@ Tracers get the per-district worklists, their copy of the notices and their
 report with exact numbers (all under `exports/`); the public gets the
 risky-venue notices, the province tables under `public/`, the map and the
 public report (no count of people from 1 to 9); analysts the DuckDB file.
+
+All of it is built into one publication of D (`jobs.publication`) and
+published at the end: the run's own, when the trace staged D's tables into it
+(`tracelake run`, the DAGs), else a new one that rebuilds these outputs from
+D's published tables (`tracelake export`).
 """
 
 from collections.abc import Mapping
@@ -13,6 +18,7 @@ from typing import Any
 
 from jobs.analyst_db import build_analyst_db
 from jobs.province import ProvinceSummary, build_province_outputs, province_sections
+from jobs.publication import DayPublication, begin
 from jobs.report import Audience, build_report
 from jobs.staff_check.section import StaffCheckSection
 from jobs.worklists import WorklistSummary, write_worklists
@@ -35,26 +41,59 @@ class ExportedDay:
     paths: dict[str, str] = field(default_factory=dict)
 
 
+def export_directories(lake: Lake, day: date) -> list[str]:
+    """The directories of D built from the traced tables; a run that builds none of one removes D's."""
+    return [
+        lake.export_day("worklists", day),
+        *(lake.export_day(table, day) for table in PROVINCE_TABLES),
+        *(lake.public_day(table, day) for table in PROVINCE_TABLES),
+        lake.report_day(day),
+        lake.tracer_report_day(day),
+    ]
+
+
+def analyst_files(lake: Lake) -> list[str]:
+    """The analysts' DuckDB file, which only a local lake has."""
+    return [] if "://" in lake.root else [lake.duckdb_file]
+
+
 def export_day(
-    lake_root: str, day: date, rules: Rules, *, vault: str, counts: Mapping[str, Any] | None = None
+    lake_root: str,
+    day: date,
+    rules: Rules,
+    *,
+    vault: str,
+    counts: Mapping[str, Any] | None = None,
+    publication: DayPublication | None = None,
 ) -> ExportedDay:
-    """Write day D's worklists, province outputs, analysts' DuckDB file and report from a traced lake."""
+    """Build day D's worklists, province outputs, analysts' DuckDB file and report, and publish D.
+
+    Into `publication` when a run staged D's tables into it; otherwise into a
+    new one reading D's published tables.
+    """
     lake = Lake(lake_root)
-    worklists = write_worklists(lake_root, day, rules, vault=vault)
-    province = build_province_outputs(lake_root, day, rules)
-    database = None if "://" in lake_root else str(build_analyst_db(lake_root, day, rules=rules))
+    if publication is None:
+        publication = begin(lake_root, day, directories=export_directories(lake, day), files=analyst_files(lake))
+    worklists = write_worklists(lake_root, day, rules, vault=vault, outputs=publication)
+    province = build_province_outputs(lake_root, day, rules, outputs=publication)
+    database = None
+    if "://" not in lake_root:
+        database = publication.published_path(str(build_analyst_db(lake_root, day, rules=rules, outputs=publication)))
     sections = [*province_sections(province), StaffCheckSection()]
-    report = str(build_report(lake_root, day, rules, counts=counts, extra_sections=sections))
-    tracer_report = str(
-        build_report(lake_root, day, rules, counts=counts, extra_sections=sections, audience=Audience.TRACERS)
+    staged_report = build_report(lake_root, day, rules, counts=counts, extra_sections=sections, outputs=publication)
+    report = publication.published_path(str(staged_report))
+    staged_tracer_report = build_report(
+        lake_root, day, rules, counts=counts, extra_sections=sections, audience=Audience.TRACERS, outputs=publication
     )
+    tracer_report = publication.published_path(str(staged_tracer_report))
+    publication.publish()
     paths = {
         "exposures": lake.export_day("exposures", day),
         "worklists": lake.export_day("worklists", day),
         "tracers' notices": lake.export_day("notices", day),
         "tracers' report": tracer_report,
         **{table.replace("_", " "): lake.public_day(table, day) for table in PROVINCE_TABLES},
-        "map": str(province.map_path),
+        "map": publication.published_path(str(province.map_path)),
         "report": report,
     }
     if database is not None:

@@ -4,6 +4,12 @@ The CLI, Airflow and spark-submit all call `trace_day`. Both engines run the
 same plan with the same params and hand Arrow tables to the same writer, so a
 day traced by Spark and by DuckDB gives comparable files; outputs are
 recomputed from raw on every run, which is what makes a retraction stick.
+
+The tables are staged into a publication of D (`jobs.publication`). Traced
+alone, the run publishes them at once and takes D's worklists, notices and
+reports away with the old tables they came from (`tracelake export` builds
+them again); traced `into` a caller's publication, they wait for its
+validation and export, and all of D appears together.
 """
 
 import time
@@ -17,10 +23,12 @@ import pyarrow.compute as pc
 
 from jobs.curate import curate
 from jobs.engine import Engine, TopicCounts
+from jobs.exports import analyst_files, export_directories
 from jobs.inputs import plan_inputs
 from jobs.manifest import manifest, manifest_bytes
-from jobs.outputs import PART_FILE, DayDirectory, replace_day
+from jobs.outputs import PART_FILE, DayDirectory, stage_directories
 from jobs.params import TraceParams
+from jobs.publication import DayPublication, Step, begin, recover, unwatched
 from jobs.reidentify import pseudonyms_named, reidentify
 from tracelake.audit import record_reidentification
 from tracelake.lake import EXPORTS, Lake, join
@@ -44,6 +52,8 @@ class TraceResult:
     manifest: str
     timings: Mapping[str, float]
     """Seconds per stage of the job itself; Spark session start is `session_seconds`."""
+    run: str
+    """The publication the tables were staged into (published already when the trace ran alone)."""
     session_seconds: float = 0.0
 
 
@@ -64,6 +74,29 @@ def _absolute(root: str) -> str:
     return root if "://" in root else str(Path(root).resolve())
 
 
+def trace_directories(lake: Lake, day: date) -> list[str]:
+    """The directories of D the trace writes: curated tables, the tracers' export, the manifest."""
+    return [
+        lake.curated_day("contacts", day),
+        lake.curated_day("exposures", day),
+        lake.curated_day("cases", day),
+        lake.export_day("exposures", day),
+        lake.manifest("trace", day).rpartition("/")[0],
+    ]
+
+
+def begin_day(lake_root: str, day: date, *, on_step: Step = unwatched) -> DayPublication:
+    """A publication of all of D: the trace's tables, everything built from them, the analysts' file."""
+    lake = Lake(_absolute(lake_root))
+    return begin(
+        lake.root,
+        day,
+        directories=[*trace_directories(lake, day), *export_directories(lake, day)],
+        files=analyst_files(lake),
+        on_step=on_step,
+    )
+
+
 def trace_day(
     lake_root: str,
     day: date,
@@ -72,8 +105,11 @@ def trace_day(
     vault: str,
     engine: EngineName = "spark",
     spark_master: str | None = None,
+    into: DayPublication | None = None,
 ) -> TraceResult:
+    """Trace D and stage its tables `into` a publication; without one, publish them as D's at once."""
     lake = Lake(_absolute(lake_root))
+    recover(lake.root, day)
     params = TraceParams.from_rules(rules, day)
     runner = _engine(engine, spark_master)
     plan = plan_inputs(lake, day, rules.lookback_days)
@@ -109,7 +145,12 @@ def trace_day(
     )
     directories = [DayDirectory(path, {PART_FILE: table}) for path, table in tables.values()]
     directories.append(DayDirectory(manifest_path.rpartition("/")[0], {MANIFEST_FILE: manifest_bytes(document)}))
-    replace_day(lake.root, directories)
+    publication = into or begin(
+        lake.root, day, directories=[*trace_directories(lake, day), *export_directories(lake, day)]
+    )
+    stage_directories(publication, directories)
+    if into is None:
+        publication.publish()
     timings["write"] = time.perf_counter() - clock
     return TraceResult(
         day=day,
@@ -120,5 +161,6 @@ def trace_day(
         outputs={name: path for name, (path, _) in tables.items()},
         manifest=manifest_path,
         timings=timings,
+        run=publication.run,
         session_seconds=output.session_seconds,
     )

@@ -28,6 +28,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from jobs.analyst_db import UNKNOWN_DISTRICT, register_lake_views
+from jobs.publication import DIRECT, DayOutputs
 from jobs.spreadsheet import safe_row
 from schemas.lake import EXPOSURES_EXPORT
 from tracelake.audit import record_reidentification
@@ -235,8 +236,8 @@ def _fallback_reason(entry: Entry, zone: ZoneInfo) -> str:
     )
 
 
-def _read_export(lake: Lake, day: date) -> pa.Table:
-    fs, path = filesystem(lake.export_day("exposures", day))
+def _read_export(lake: Lake, day: date, outputs: DayOutputs) -> pa.Table:
+    fs, path = filesystem(outputs.source(lake.export_day("exposures", day)))
     if fs.get_file_info(path).type != pafs.FileType.Directory:
         return EXPOSURES_EXPORT.empty_table()
     return ds.dataset(path, format="parquet", filesystem=fs, schema=EXPOSURES_EXPORT).to_table()
@@ -365,19 +366,23 @@ def default_vault(lake_root: str) -> str:
     return Settings(lake=lake_root).vault_location
 
 
-def write_worklists(lake_root: str, day: date, rules: Rules, *, vault: str | None = None) -> WorklistSummary:
+def write_worklists(
+    lake_root: str, day: date, rules: Rules, *, vault: str | None = None, outputs: DayOutputs = DIRECT
+) -> WorklistSummary:
     """Write `exports/worklists/date=D/district=<code>/worklist.{csv,parquet}`, replacing D's lists.
 
     Reads the day's export (phones), the curated contact graph and the latest
     venues; `vault` (default: the configured one) links pseudonyms to phones.
+    `outputs` says where D's tables are read and the lists written (a
+    publication's staging tree; the summary names the published places).
     """
     lake = Lake(lake_root)
     zone = rules.zone
     con = duckdb.connect()
     try:
         vault = vault or default_vault(lake_root)
-        register_lake_views(con, lake_root, rules)
-        con.register("export", _read_export(lake, day))
+        register_lake_views(con, lake_root, rules, outputs)
+        con.register("export", _read_export(lake, day, outputs))
         con.register("vault", read_identities(vault))
         entries = _entries(con, day, zone)
         names = _venue_names(con)
@@ -390,8 +395,9 @@ def write_worklists(lake_root: str, day: date, rules: Rules, *, vault: str | Non
 
     fs, root = filesystem(lake_root)
     directory = join(root, EXPORTS, WORKLISTS, f"date={day.isoformat()}")
-    if fs.get_file_info(directory).type == pafs.FileType.Directory:
-        fs.delete_dir(directory)
+    staged = outputs.target(directory)
+    if fs.get_file_info(staged).type == pafs.FileType.Directory:
+        fs.delete_dir(staged)
     by_district: dict[str, list[Entry]] = defaultdict(list)
     for entry in entries:
         by_district[entry.district].append(entry)
@@ -401,10 +407,11 @@ def write_worklists(lake_root: str, day: date, rules: Rules, *, vault: str | Non
     for district in sorted(by_district):
         rows = _rows(by_district[district], zone, names)
         folder = join(directory, f"district={district_dir_name(district)}")
-        fs.create_dir(folder, recursive=True)
+        staged_folder = outputs.target(folder)
+        fs.create_dir(staged_folder, recursive=True)
         csv_path, parquet_path = join(folder, "worklist.csv"), join(folder, "worklist.parquet")
-        _write_bytes(fs, csv_path, _csv_bytes(rows))
-        write_atomically(pa.Table.from_pylist(rows, schema=schema), fs, parquet_path)
+        _write_bytes(fs, join(staged_folder, "worklist.csv"), _csv_bytes(rows))
+        write_atomically(pa.Table.from_pylist(rows, schema=schema), fs, join(staged_folder, "worklist.parquet"))
         tiers = [row["tier"] for row in rows]
         written.append(
             DistrictWorklist(district, tiers.count("F1"), tiers.count("F2"), _located(lake_root, root, csv_path),

@@ -25,6 +25,7 @@ from jobs.province.sections import ProvinceSection, province_sections
 from jobs.province.sources import ProvinceInputError, ProvinceSources
 from jobs.province.summary import ProvinceSummary
 from jobs.province.venue_risk import build_venue_risk
+from jobs.publication import DIRECT, DayOutputs
 from tracelake.rules import Rules
 
 __all__ = [
@@ -45,14 +46,16 @@ def build_province_outputs(
     *,
     visitor_floor: int = DEFAULT_VISITOR_FLOOR,
     district_names: Mapping[str, str] | None = None,
+    outputs: DayOutputs = DIRECT,
 ) -> ProvinceSummary:
     """Run notices, compliance, coverage, venue risk and the map for day D, reading the lake once.
 
     `district_names` (code → name) only makes the public notice text friendlier: the venues topic
     carries district codes, not names. Raises `ProvinceInputError` when the trace job has not
     written D's curated cases and contacts: an empty notice must never mean "not computed".
+    `outputs` says where D's curated tables are read and every file written (`jobs.publication`).
     """
-    sources = ProvinceSources.open(lake_root, day, rules)
+    sources = ProvinceSources.open(lake_root, day, rules, outputs)
     try:
         notices = build_notices(
             lake_root, day, rules, visitor_floor=visitor_floor, district_names=district_names, sources=sources
@@ -63,10 +66,10 @@ def build_province_outputs(
     finally:
         sources.close()
     public = ProvinceFigures.of(notices, venue_risk, coverage, public=True)
-    compliance = write_compliance(lake_root, compliance, public)
-    coverage = write_coverage(lake_root, coverage, public)
-    venue_risk = write_venue_risk(lake_root, venue_risk, public)
-    epidemic_map = build_map(lake_root, day, venue_risk, compliance, coverage, public)
+    compliance = write_compliance(lake_root, compliance, public, outputs)
+    coverage = write_coverage(lake_root, coverage, public, outputs)
+    venue_risk = write_venue_risk(lake_root, venue_risk, public, outputs)
+    epidemic_map = build_map(lake_root, day, venue_risk, compliance, coverage, public, outputs)
     return ProvinceSummary(
         lake_root=lake_root,
         day=day,

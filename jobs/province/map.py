@@ -23,6 +23,7 @@ from jobs.province.coverage import Coverage
 from jobs.province.figures import ProvinceFigures
 from jobs.province.outputs import write_text
 from jobs.province.venue_risk import VenueRisk, VenueRiskRanking
+from jobs.publication import DIRECT, DayOutputs
 from tracelake.lake import Lake
 
 WIDTH = 640
@@ -351,13 +352,15 @@ def build_map(
     compliance: Compliance,
     coverage: Coverage,
     figures: ProvinceFigures,
+    outputs: DayOutputs = DIRECT,
 ) -> ProvinceMap:
-    """Write the public `reports/date=D/map.html` from day D's venue risk, compliance and coverage."""
+    """Write the public `reports/date=D/map.html` (or where `outputs` stages it) from day D's venue risk,
+    compliance and coverage."""
     for part in (risk, compliance, coverage):
         if part.day != day:
             raise ValueError(f"the map of {day} needs that day's results, got one of {part.day}")
     page = map_html(day, risk, compliance, coverage, figures)
-    path = write_text(Lake(lake_root).report_day(day), "map.html", page)
+    path = write_text(outputs.target(Lake(lake_root).report_day(day)), "map.html", page)
     listed = [v for v in risk.venues if figures.listed(v.venue_id)]
     drawn = sum(1 for v in listed if v.lat is not None and v.lon is not None)
     return ProvinceMap(

@@ -259,8 +259,8 @@ def build_notices(
         raise ValueError(f"visitor_floor must be at least 0, got {visitor_floor}")
     with opened(lake_root, day, rules, sources) as run:
         ranges = notice_ranges(run, visitor_floor=visitor_floor, district_names=district_names)
-    public = run.lake.public_day(TABLE, day)
-    tracers = run.lake.export_day(TABLE, day)
+    public = run.outputs.target(run.lake.public_day(TABLE, day))
+    tracers = run.outputs.target(run.lake.export_day(TABLE, day))
     published = tuple(r for r in ranges if r.published)
     paths = {
         "notices_public_csv": write_csv(

@@ -21,6 +21,7 @@ from jobs.province.coverage import LOWER_BOUND, Coverage, CoverageCount
 from jobs.province.figures import ADDITIVE, PER_VENUE, ProvinceFigures
 from jobs.province.outputs import write_csv, write_text
 from jobs.province.venue_risk import VenueRisk, VenueRiskRanking
+from jobs.publication import DIRECT, DayOutputs
 from tracelake.lake import Lake
 
 
@@ -53,10 +54,10 @@ def venue_row(rank: int, venue: VenueRisk, figures: ProvinceFigures) -> dict[str
 
 
 def write_compliance(
-    lake_root: str, result: Compliance, figures: ProvinceFigures
+    lake_root: str, result: Compliance, figures: ProvinceFigures, outputs: DayOutputs = DIRECT
 ) -> Compliance:
-    """Write `public/compliance/date=D/{districts.csv,silent_venues.csv,summary.txt}`."""
-    directory = Lake(lake_root).public_day(qr.TABLE, result.day)
+    """Write `public/compliance/date=D/{districts.csv,silent_venues.csv,summary.txt}` (or where `outputs` stages it)."""
+    directory = outputs.target(Lake(lake_root).public_day(qr.TABLE, result.day))
     silent = listed_silent(result, figures)
     paths = {
         "districts_csv": write_csv(
@@ -71,10 +72,10 @@ def write_compliance(
 
 
 def write_coverage(
-    lake_root: str, result: Coverage, figures: ProvinceFigures
+    lake_root: str, result: Coverage, figures: ProvinceFigures, outputs: DayOutputs = DIRECT
 ) -> Coverage:
-    """Write `public/coverage/date=D/{districts.csv,trend.csv}`."""
-    directory = Lake(lake_root).public_day(bluezone.TABLE, result.day)
+    """Write `public/coverage/date=D/{districts.csv,trend.csv}` (or where `outputs` stages it)."""
+    directory = outputs.target(Lake(lake_root).public_day(bluezone.TABLE, result.day))
     districts = (
         {key: value for key, value in coverage_row(c, figures).items() if key != "scope"} for c in result.districts
     )
@@ -88,9 +89,9 @@ def write_coverage(
 
 
 def write_venue_risk(
-    lake_root: str, ranking: VenueRiskRanking, figures: ProvinceFigures
+    lake_root: str, ranking: VenueRiskRanking, figures: ProvinceFigures, outputs: DayOutputs = DIRECT
 ) -> VenueRiskRanking:
     """Write `public/venue_risk/date=D/venue_risk.csv`: the listed venues, ranked among themselves."""
-    directory = Lake(lake_root).public_day(risk.TABLE, ranking.day)
+    directory = outputs.target(Lake(lake_root).public_day(risk.TABLE, ranking.day))
     rows = (venue_row(rank, venue, figures) for rank, venue in listed_venues(ranking, figures))
     return replace(ranking, paths={"venue_risk_csv": write_csv(directory, "venue_risk.csv", risk.COLUMNS, rows)})

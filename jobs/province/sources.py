@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
+from jobs.publication import DIRECT, DayOutputs
 from schemas.lake import CASES, CONTACTS, RAW
 from tracelake.days import duration_micros, local_midnight
 from tracelake.days import epoch_micros as micros
@@ -98,11 +99,13 @@ class ProvinceSources:
     bounds: RunBounds
     connection: duckdb.DuckDBPyConnection
     _loaded: set[str] = field(default_factory=set)
+    outputs: DayOutputs = DIRECT
+    """Where D's curated tables are read and the outputs written (a publication's staging tree)."""
 
     @classmethod
-    def open(cls, lake_root: str, day: date, rules: Rules) -> "ProvinceSources":
+    def open(cls, lake_root: str, day: date, rules: Rules, outputs: DayOutputs = DIRECT) -> "ProvinceSources":
         bounds = RunBounds.of(day, rules)
-        sources = cls(Lake(lake_root), day, rules, bounds, duckdb.connect())
+        sources = cls(Lake(lake_root), day, rules, bounds, duckdb.connect(), outputs=outputs)
         sources.connection.register("run", pa.Table.from_pylist([asdict(bounds)]))
         return sources
 
@@ -181,8 +184,8 @@ class ProvinceSources:
         return first_copies
 
     def _curated(self, table: str, schema: pa.Schema) -> pa.Table:
-        fs, root = filesystem(self.lake.root)
-        files = _segments(fs, Lake(root).curated_day(table, self.day))
+        fs, directory = filesystem(self.outputs.source(self.lake.curated_day(table, self.day)))
+        files = _segments(fs, directory)
         if not files:
             raise ProvinceInputError(
                 f"no curated {table} for {self.day.isoformat()} in {self.lake.curated_day(table, self.day)}: "

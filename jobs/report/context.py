@@ -24,6 +24,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from jobs.disclosure import ALL, Disclosure, Group, Total, grid_groups, protect, protect_grid
+from jobs.publication import DIRECT, DayOutputs
 from jobs.report.clusters import Cluster, ContactEdge, transmission_clusters
 from schemas import TOPICS
 from schemas.lake import EXPOSURES_EXPORT
@@ -114,6 +115,8 @@ class ReportContext:
     audience: Audience = Audience.PUBLIC
     notes: list[str] = field(default_factory=list)
     """Caveats sections add while rendering; the page prints them at the bottom."""
+    outputs: DayOutputs = DIRECT
+    """Where D's export and worklists are read while the run that builds the page is staged."""
 
     @property
     def lake(self) -> Lake:
@@ -150,7 +153,7 @@ class ReportContext:
     @cached_property
     def export_tiers(self) -> dict[str, int]:
         """Rows of the day's tracers' export per tier: the count the page must agree with."""
-        fs, path = filesystem(self.lake.export_day("exposures", self.day))
+        fs, path = filesystem(self.outputs.source(self.lake.export_day("exposures", self.day)))
         if fs.get_file_info(path).type != pafs.FileType.Directory:
             return {}
         table = ds.dataset(path, format="parquet", filesystem=fs, schema=EXPOSURES_EXPORT).to_table(columns=["tier"])
@@ -288,7 +291,7 @@ class ReportContext:
     def worklist_links(self) -> dict[str, str]:
         """District code → relative link of its CSV worklist for the day, when the worklists exist."""
         fs, root = filesystem(self.lake_root)
-        directory = join(root, EXPORTS, "worklists", f"date={self.day.isoformat()}")
+        directory = self.outputs.source(join(root, EXPORTS, "worklists", f"date={self.day.isoformat()}"))
         if fs.get_file_info(directory).type != pafs.FileType.Directory:
             return {}
         links = {}

@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 
 from jobs.analyst_db import register_lake_views
+from jobs.publication import DIRECT, DayOutputs
 from jobs.report.context import Audience, ReportContext
 from jobs.report.core import core_sections, day_title
 from jobs.report.section import ReportSection
@@ -152,6 +153,7 @@ def build_report(
     sections: Sequence[ReportSection] | None = None,
     extra_sections: Sequence[ReportSection] = (),
     audience: Audience = Audience.PUBLIC,
+    outputs: DayOutputs = DIRECT,
 ) -> Path:
     """Write the public `reports/date=D/index.html`, or the tracers' `exports/reports/date=D/index.html`.
 
@@ -162,18 +164,19 @@ def build_report(
     else from the lake's rows for D. `sections` replaces the core sections
     (default `core_sections()`); `extra_sections` are appended after them,
     the way province sections join the page. The public page is the default:
-    a forgotten argument never prints a small count.
+    a forgotten argument never prints a small count. `outputs` says where D's
+    tables are read and the page written while its run is staged (`jobs.publication`).
     """
     con = duckdb.connect()
     try:
-        register_lake_views(con, lake_root, rules)
+        register_lake_views(con, lake_root, rules, outputs)
         context = ReportContext(
-            lake_root=lake_root, day=day, rules=rules, con=con, counts=counts, audience=audience
+            lake_root=lake_root, day=day, rules=rules, con=con, counts=counts, audience=audience, outputs=outputs
         )
         html = render_page(context, core_sections() if sections is None else sections, extra_sections)
     finally:
         con.close()
-    fs, directory = filesystem(context.page_directory)
+    fs, directory = filesystem(outputs.target(context.page_directory))
     fs.create_dir(directory, recursive=True)
     final = join(directory, REPORT_FILE)
     write_bytes_atomically(html.encode("utf-8"), fs, final)

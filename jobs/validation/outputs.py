@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.fs as pafs
 
+from jobs.publication import DIRECT, DayOutputs
 from jobs.validation.frames import list_values, read_partition, to_frame
 from jobs.validation.report import ValidationReport
 from jobs.validation.runner import TableBatch, run_suites
@@ -100,6 +101,7 @@ def validate_outputs(
     *,
     vault: str | None = None,
     raise_on_failure: bool = True,
+    outputs: DayOutputs = DIRECT,
 ) -> ValidationReport:
     """Check the trace job's tables for day D; raise `ValidationFailed` naming what broke.
 
@@ -107,6 +109,7 @@ def validate_outputs(
     `settings.vault_location`: the F0s' ids are looked up there to check the
     export, in memory only. The day's tables must exist (a run that wrote
     nothing is a failure, not an empty success); an empty table is fine.
+    `outputs` says where they are: a run's staging tree before it is published.
     """
     from jobs.validation.report import ValidationFailed
 
@@ -114,10 +117,10 @@ def validate_outputs(
     vault = vault or settings.vault_location
     lake = Lake(lake_root)
     directories = {
-        "curated_contacts": lake.curated_day("contacts", day),
-        "curated_exposures": lake.curated_day("exposures", day),
-        "curated_cases": lake.curated_day("cases", day),
-        "exports_exposures": lake.export_day("exposures", day),
+        "curated_contacts": outputs.source(lake.curated_day("contacts", day)),
+        "curated_exposures": outputs.source(lake.curated_day("exposures", day)),
+        "curated_cases": outputs.source(lake.curated_day("cases", day)),
+        "exports_exposures": outputs.source(lake.export_day("exposures", day)),
     }
     absent = [name for name, directory in directories.items() if not _present(directory)]
     if absent:

@@ -8,8 +8,9 @@ import pytest
 
 from jobs.curate import minutes
 from jobs.inputs import plan_inputs
-from jobs.outputs import DayDirectory, replace_day
+from jobs.outputs import DayDirectory, stage_directories
 from jobs.params import TraceParams, micros, midnights
+from jobs.publication import begin
 from jobs.reidentify import MissingIdentityError, pseudonyms_named, reidentify
 from schemas.lake import EXPOSURES_CURATED, VAULT
 from tests.jobs.tracing import rules_with
@@ -124,9 +125,15 @@ def test_replacing_a_day_swaps_whole_directories_and_cleans_a_crashed_attempt(tm
     other = tmp_path / "curated" / "contacts" / "date=2021-08-02"
     _touch(day / "stale-file.parquet")
     _touch(other / "part-00000.parquet")
-    _touch(tmp_path / "curated" / "contacts" / ".date=2021-08-03.staging" / "half-written.parquet")
+    crashed = begin(str(tmp_path), date(2021, 8, 3), directories=[str(day)])
+    _touch(Path(crashed.target(str(day))) / "half-written.parquet")
+    publication = begin(str(tmp_path), date(2021, 8, 3), directories=[str(day)])
     table = pa.table({"x": [1, 2]})
-    replace_day(str(tmp_path), [DayDirectory(str(day), {"part-00000.parquet": table, "note.json": b"{}"})])
+    stage_directories(publication, [DayDirectory(str(day), {"part-00000.parquet": table, "note.json": b"{}"})])
+    publication.publish()
     assert sorted(path.name for path in day.iterdir()) == ["note.json", "part-00000.parquet"]
     assert (other / "part-00000.parquet").exists()
     assert [path.name for path in day.parent.iterdir() if path.name.startswith(".")] == []
+    assert [path.relative_to(tmp_path).as_posix() for path in (tmp_path / "_publish").rglob("*")] == [
+        "_publish/2021-08-03", "_publish/2021-08-03/published.json"
+    ]

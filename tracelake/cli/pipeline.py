@@ -2,7 +2,9 @@
 
 Events files → Kafka (an embedded broker unless a cluster is configured) →
 lander → raw lake → validation → trace (Spark) → exports, worklists, the
-analysts' DuckDB, the province outputs and the daily report.
+analysts' DuckDB, the province outputs and the daily report. Everything of
+day D from the trace on is one publication (`jobs.publication`): validated
+where it is staged, and published whole at the end of the export.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def _timed(result: PipelineResult, stage: str) -> Iterator[None]:
 def run_pipeline(events: Path, settings: Settings, day: date, rules: Rules, *, strict: bool = False) -> PipelineResult:
     """Publish, land, validate, trace and export day D; returns what happened, stage by stage."""
     from jobs.exports import export_day as export_traced_day
-    from jobs.trace import trace_day
+    from jobs.trace import begin_day, trace_day
     from jobs.validation import validate_outputs, validate_raw
     from streams.lander import land
     from streams.publisher import publish_events
@@ -90,21 +92,25 @@ def run_pipeline(events: Path, settings: Settings, day: date, rules: Rules, *, s
     with _timed(result, "validate raw"):
         result.judge(validate_raw(settings.lake, day, settings, rules, raise_on_failure=strict))
 
+    publication = begin_day(settings.lake, day)
     with _timed(result, "trace"), console.status(f"Tracing F0 → F1 → F2 with {settings.trace_engine}…"):
         traced = trace_day(
             settings.lake, day, rules, vault=settings.vault_location,
-            engine=settings.trace_engine, spark_master=settings.spark_master,
+            engine=settings.trace_engine, spark_master=settings.spark_master, into=publication,
         )
     result.tiers = dict(traced.tier_counts)
     result.outputs["exposures"] = lake.export_day("exposures", day)
 
     with _timed(result, "validate outputs"):
-        result.judge(validate_outputs(settings.lake, day, settings, rules, raise_on_failure=strict))
+        result.judge(
+            validate_outputs(settings.lake, day, settings, rules, raise_on_failure=strict, outputs=publication)
+        )
     result.outputs["validation"] = lake.validation_day(day)
 
     with _timed(result, "export"), console.status("Writing worklists, the analysts' DuckDB and the report…"):
         exported = export_traced_day(
-            settings.lake, day, rules, vault=settings.vault_location, counts=_report_counts(result)
+            settings.lake, day, rules, vault=settings.vault_location, counts=_report_counts(result),
+            publication=publication,
         )
     result.outputs.update(exported.paths)
     result.headlines = exported.province.headline()
