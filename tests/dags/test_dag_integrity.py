@@ -72,7 +72,7 @@ def parsed(airflow_db: Path) -> dict:  # type: ignore[type-arg]
 
 def test_every_dag_file_imports_without_errors_or_network(parsed: dict) -> None:  # type: ignore[type-arg]
     assert parsed["errors"] == {}
-    assert set(parsed["dags"]) == {"tracelake_daily", "tracelake_on_case"}
+    assert set(parsed["dags"]) == {"tracelake_daily", "tracelake_on_case", "tracelake_staff_check"}
 
 
 def test_parsing_imports_no_spark_nor_other_heavy_library(parsed: dict) -> None:  # type: ignore[type-arg]
