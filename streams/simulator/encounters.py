@@ -1,8 +1,10 @@
-"""When two Bluezone users are within Bluetooth range of each other on one day.
+"""When two people are near each other on one day, and so within Bluetooth range if both run the app.
 
-Three places bring phones together: home in the evening, the team on shift,
+Three places bring people together: home in the evening, the team on shift,
 and venues where two visitors' stays overlap. Each gives a span of time and a
-typical distance; bluetooth.py turns spans into the sightings phones log.
+typical distance. Spans exist whether or not anyone runs Bluezone (infections
+travel along them, transmission.py); bluetooth.py turns the spans of two app
+users into the sightings their phones log.
 """
 
 from dataclasses import dataclass
@@ -18,6 +20,10 @@ HOME_TOGETHER = 0.85
 HOME_EVENING = (18 * 60, 20 * 60 + 30)
 HOME_MINUTES = (30.0, 0.6)
 """median and log-sigma of how long two household members' phones stay in range"""
+HOME_METRES = (1.5, 0.6)
+"""median and log-sigma of the distance between two people's phones at home"""
+TEAM_METRES = (1.5, 0.5)
+VENUE_METRES = (2.5, 0.6)
 TEAM_NEAR = 0.45
 TEAM_MINUTES = (30.0, 0.6)
 VENUE_LAGS = 3
@@ -36,14 +42,19 @@ class Spans:
     distance: np.ndarray
     """typical distance between the two phones, metres"""
 
+    def of(self, keep: np.ndarray) -> "Spans":
+        return Spans(*(getattr(self, f)[keep] for f in Spans.__dataclass_fields__))
+
+    def between(self, users: np.ndarray) -> "Spans":
+        """The spans both of whose people are in `users` (a mask per person), e.g. Bluezone users."""
+        return self.of(users[self.a] & users[self.b])
+
 
 def day_spans(population: Population, venues: Venues, workforce: Workforce, at_work: Attendance,
               stays: Stays, day_start: int, rng: np.random.Generator) -> Spans:
-    parts = [_home(population, day_start, rng), _team(population, workforce, at_work, rng),
-             _venue(population, venues, stays, rng)]
+    parts = [_home(population, day_start, rng), _team(workforce, at_work, rng), _venue(venues, stays, rng)]
     merged = Spans(*(np.concatenate([getattr(p, f) for p in parts]) for f in Spans.__dataclass_fields__))
-    keep = (merged.a != merged.b) & (merged.end > merged.start)
-    return Spans(*(getattr(merged, f)[keep] for f in Spans.__dataclass_fields__))
+    return merged.of((merged.a != merged.b) & (merged.end > merged.start))
 
 
 def _pairs(group: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
@@ -56,21 +67,22 @@ def _pairs(group: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(firsts), np.concatenate(seconds)
 
 
+def _metres(median_sigma: tuple[float, float], n: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.lognormal(np.log(median_sigma[0]), median_sigma[1], n)
+
+
 def _home(population: Population, day_start: int, rng: np.random.Generator) -> Spans:
-    user = np.flatnonzero(population.app)
-    i, j = _pairs(population.household[user], 5)
+    i, j = _pairs(population.household, 5)
     keep = rng.random(i.size) < HOME_TOGETHER
-    a, b = user[i[keep]], user[j[keep]]
+    a, b = i[keep], j[keep]
     evening = rng.integers(HOME_EVENING[0], HOME_EVENING[1], population.households) * 60
     start = day_start + evening[population.household[a]] + rng.integers(0, 20 * 60, a.size)
     length = np.clip(rng.lognormal(np.log(HOME_MINUTES[0]), HOME_MINUTES[1], a.size), 5, 180) * 60
-    return Spans(a, b, start, start + length.astype(np.int64), rng.lognormal(np.log(2.5), 0.5, a.size))
+    return Spans(a, b, start, start + length.astype(np.int64), _metres(HOME_METRES, a.size, rng))
 
 
-def _team(population: Population, workforce: Workforce, at_work: Attendance,
-          rng: np.random.Generator) -> Spans:
-    on_app = population.app[at_work.person]
-    person, arrive, leave = at_work.person[on_app], at_work.arrive[on_app], at_work.leave[on_app]
+def _team(workforce: Workforce, at_work: Attendance, rng: np.random.Generator) -> Spans:
+    person, arrive, leave = at_work.person, at_work.arrive, at_work.leave
     order = np.argsort(workforce.team[person], kind="stable")
     person, arrive, leave = person[order], arrive[order], leave[order]
     i, j = _pairs(workforce.team[person], 8)
@@ -80,13 +92,11 @@ def _team(population: Population, workforce: Workforce, at_work: Attendance,
     length = np.clip(rng.lognormal(np.log(TEAM_MINUTES[0]), TEAM_MINUTES[1], i.size) * 60, 300, None)
     length = np.minimum(length.astype(np.int64), np.maximum(high - low, 0))
     start = low + (rng.random(i.size) * np.maximum(high - low - length, 0)).astype(np.int64)
-    return Spans(person[i], person[j], start, start + length, rng.lognormal(np.log(2.0), 0.4, i.size))
+    return Spans(person[i], person[j], start, start + length, _metres(TEAM_METRES, i.size, rng))
 
 
-def _venue(population: Population, venues: Venues, stays: Stays, rng: np.random.Generator) -> Spans:
-    on_app = population.app[stays.person]
-    person, venue = stays.person[on_app], stays.venue[on_app]
-    arrive, leave = stays.arrive[on_app], stays.leave[on_app]
+def _venue(venues: Venues, stays: Stays, rng: np.random.Generator) -> Spans:
+    person, venue, arrive, leave = stays.person, stays.venue, stays.arrive, stays.leave
     order = np.lexsort((arrive, venue))
     person, venue, arrive, leave = person[order], venue[order], arrive[order], leave[order]
     i, j = _pairs(venue, VENUE_LAGS)
@@ -99,4 +109,4 @@ def _venue(population: Population, venues: Venues, stays: Stays, rng: np.random.
     length = np.minimum(rng.lognormal(np.log(VENUE_MINUTES[0] * 60), VENUE_MINUTES[1], i.size).astype(np.int64),
                         high - low)
     start = low + (rng.random(i.size) * (high - low - length)).astype(np.int64)
-    return Spans(person[i], person[j], start, start + length, rng.lognormal(np.log(3.0), 0.5, i.size))
+    return Spans(person[i], person[j], start, start + length, _metres(VENUE_METRES, i.size, rng))

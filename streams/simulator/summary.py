@@ -33,8 +33,16 @@ class SimulationSummary:
     """per topic, malformed messages per validator reason"""
     checkins_without_checkout: int
     f0_seeded: int
+    """index cases, confirmed on a random simulated day (retracted ones included)"""
     isolated: int
     discarded: int
+    index_share: float
+    infected_near: int
+    """people infected during the days by someone near them (a span: home, team, venue neighbours)"""
+    infected_room: int
+    """people infected during the days by sharing a venue with an infectious visitor"""
+    f0_infected: int
+    """confirmed reports, within the days, of people infected during them"""
 
     def malformed_count(self, topic: str) -> int:
         return sum(self.malformed.get(topic, {}).values())
