@@ -138,7 +138,9 @@ class _Store:
     root: str
 
     @classmethod
-    def of(cls, lake_root: str) -> "_Store":
+    def of(cls, lake_root: str, given: pafs.FileSystem | None = None) -> "_Store":
+        if given is not None:
+            return cls(given, lake_root.rstrip("/"))
         fs, root = filesystem(lake_root if "://" in lake_root else str(Path(lake_root).resolve()))
         return cls(fs, root.rstrip("/"))
 
@@ -224,10 +226,12 @@ class DayPublication:
     files: tuple[str, ...] = ()
     """Lake-wide files (the analysts' DuckDB file): replaced when the run staged one, else left as they are."""
     on_step: Step = field(default=unwatched, compare=False, repr=False)
+    filesystem: pafs.FileSystem | None = field(default=None, compare=False, repr=False)
+    """The lake's filesystem when its root is a path inside one the URI cannot name (a wrapped one)."""
 
     @property
     def _store(self) -> _Store:
-        return _Store.of(self.lake_root)
+        return _Store.of(self.lake_root, self.filesystem)
 
     def _spellings(self) -> list[str]:
         roots = {self.lake_root.rstrip("/"), self._store.root}
@@ -339,14 +343,15 @@ def begin(
     directories: Iterable[str],
     files: Iterable[str] = (),
     on_step: Step = unwatched,
+    filesystem: pafs.FileSystem | None = None,
 ) -> DayPublication:
     """Start a run of D replacing `directories` (and `files`, lake-wide), paths under `lake_root`.
 
     Completes a committed run of D first and discards D's runs abandoned
     before their commit (a crashed run, or a held one this run supersedes).
     """
-    store = _Store.of(lake_root)
-    recover(lake_root, day)
+    store = _Store.of(lake_root, filesystem)
+    recover(lake_root, day, filesystem=filesystem)
     for run, record in _runs(store, day):
         if record.get("state") != WITHHELD:
             _discard(store, day, run)
@@ -355,29 +360,33 @@ def begin(
             run = entry.base_name
             if entry.type == pafs.FileType.Directory and not store.exists(_record(day, run, RUN_SUFFIX)):
                 store.delete(_run_tree(area, day, run))
-    probe = DayPublication(lake_root, day, "", (), ())
+    probe = DayPublication(lake_root, day, "", (), (), filesystem=filesystem)
     relative = tuple(probe._split(path)[1] for path in directories)
     lake_files = tuple(probe._split(path)[1] for path in files)
-    publication = DayPublication(lake_root, day, _new_run(), relative, lake_files, on_step)
+    publication = DayPublication(lake_root, day, _new_run(), relative, lake_files, on_step, filesystem)
     store.write_json(_record(day, publication.run, RUN_SUFFIX), publication._record(OPEN))
     return publication
 
 
-def held(lake_root: str, day: date, *, on_step: Step = unwatched) -> DayPublication | None:
+def held(
+    lake_root: str, day: date, *, on_step: Step = unwatched, filesystem: pafs.FileSystem | None = None
+) -> DayPublication | None:
     """The latest run of D left by `hold` and neither withheld nor published, if any."""
-    store = _Store.of(lake_root)
+    store = _Store.of(lake_root, filesystem)
     waiting = [(run, record) for run, record in _runs(store, day) if record.get("state") == HELD]
     if not waiting:
         return None
     run, record = max(waiting, key=lambda waiting_run: waiting_run[0])
     return DayPublication(
-        lake_root, day, run, tuple(record.get("directories", ())), tuple(record.get("files", ())), on_step
+        lake_root, day, run, tuple(record.get("directories", ())), tuple(record.get("files", ())), on_step, filesystem
     )
 
 
-def recover(lake_root: str, day: date, *, now: datetime | None = None) -> list[str]:
+def recover(
+    lake_root: str, day: date, *, now: datetime | None = None, filesystem: pafs.FileSystem | None = None
+) -> list[str]:
     """Roll forward D's committed runs, and other days' once older than `STALE_AFTER`; returns the runs completed."""
-    store = _Store.of(lake_root)
+    store = _Store.of(lake_root, filesystem)
     moment = now or datetime.now(UTC)
     completed: list[str] = []
     for day_dir in store.entries(PUBLISH):
@@ -397,14 +406,20 @@ def recover(lake_root: str, day: date, *, now: datetime | None = None) -> list[s
 
 
 def read_published(
-    lake_root: str, day: date, read: Callable[[], T], *, attempts: int = 100, pause_seconds: float = 0.05
+    lake_root: str,
+    day: date,
+    read: Callable[[], T],
+    *,
+    attempts: int = 100,
+    pause_seconds: float = 0.05,
+    filesystem: pafs.FileSystem | None = None,
 ) -> T:
     """`read()` of day D as one run saw it, for a reader outside tracelake's own steps.
 
     Reads again while a commit of D is pending or when D was published
     anew during the read; raises `PublicationBusy` after `attempts`.
     """
-    store = _Store.of(lake_root)
+    store = _Store.of(lake_root, filesystem)
     marker = _rel(_day_dir(day), PUBLISHED_FILE)
     for _ in range(attempts):
         before = store.read_json(marker)
