@@ -29,6 +29,8 @@ _PHONE_SPELLING = re.compile(r"[(\s]*\+?[\d\s.\-()]+")
 _VN_COUNTRY_CODE = 84
 _E164_PREFIX = "+84"
 
+_LONGEST_SPELLING = 250
+"""libphonenumber refuses any longer text; refusing it first also keeps the spelling regexes linear."""
 _PLAIN_SPELLING = re.compile(r"\+?[0-9][0-9 .\-]{3,63}")
 """Spellings whose verdict is a function of their shape (see `_shape`)."""
 _SEPARATORS = str.maketrans("", "", " .-")
@@ -94,6 +96,8 @@ def _ascii_digits(text: str) -> str:
 def normalize_spelling(raw: str) -> str | None:
     """`normalize_person_id` without its memo, for callers that keep their own."""
     text = _ascii_digits(raw).strip()
+    if len(text) > _LONGEST_SPELLING:
+        return None
     if _CITIZEN_ID.fullmatch(text):
         return text
     if not _PLAIN_SPELLING.fullmatch(text):

@@ -66,6 +66,18 @@ def test_digits_of_other_scripts_are_the_same_person(spelling: str, person: str)
     assert person.isascii()
 
 
+@pytest.mark.parametrize("spelling", ["(" * 200_000 + "x", " (" * 100_000 + "0912345678", "0" * 251, "9" * 200_000])
+def test_a_spelling_of_200_kb_is_not_an_id_and_is_judged_at_once(spelling: str) -> None:
+    assert identity.normalize_spelling(spelling) is None  # the phone pattern backtracks quadratically without a cap
+
+
+def test_the_length_cap_is_libphonenumbers_own() -> None:
+    longest, too_long = "0912" + " " * 240 + "345678", "0912" + " " * 241 + "345678"
+    assert (len(longest), len(too_long)) == (250, 251)
+    assert identity.normalize_spelling(longest) == identity._by_libphonenumber(longest) == "+84912345678"
+    assert identity.normalize_spelling(too_long) is identity._by_libphonenumber(too_long) is None
+
+
 @pytest.mark.parametrize("spelling", ["\u00b2912345678", "09\u00b9\u00b2345678", "\u2460\u2461" * 6])
 def test_digit_like_signs_that_are_not_decimal_digits_are_not_an_id(spelling: str) -> None:
     assert normalize_person_id(spelling) is None
