@@ -233,6 +233,7 @@ POISON: list[tuple[str, bytes | None, str]] = [
     ("proximity", json.dumps(SIGHTING).replace("-70", "1e400").encode(), "rssi must be an integer"),
     ("proximity", json.dumps(SIGHTING).replace("-70", "1" + "0" * 5000).encode(), "not JSON"),
     ("venues", json.dumps(VENUE).replace("12.25", "1e400").encode(), "lat out of range"),
+    ("checkins", json.dumps(_with(CHECKIN, person_id="(" * 200_000 + "x")).encode(), "malformed id in person_id"),
     ("checkins", b"[]", "not a JSON object"),
     ("checkins", b"1627953300000", "not a JSON object"),
     ("checkins", b'"checkin"', "not a JSON object"),

@@ -56,6 +56,7 @@ def _corpus() -> dict[str, list[tuple[bytes, str]]]:
             (_event(c, "x-c22", checkout_at={"at": 1}), "unparseable timestamp in checkout_at"),
             (_event(c, "x-c23", source=1), "source must be a string"),
             (_event(c, "x-c24", venue_id=["V-1"]), "venue_id must be a string"),
+            (_event(c, "x-c25", person_id="(" * 200_000 + "x"), "malformed id in person_id"),
         ],
         "proximity": [
             (_event(p, "x-p1", rssi=2**70), "rssi out of range"),
