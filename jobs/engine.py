@@ -8,7 +8,7 @@ Spark job and the DuckDB twin can only disagree about tracing itself.
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import pyarrow as pa
@@ -44,9 +44,12 @@ CONTACT_ROWS = pa.schema(
         pa.field("venue_id", pa.string()),
         pa.field("start_us", _US, nullable=False),
         pa.field("end_us", _US, nullable=False),
+        pa.field("os_pair", pa.string()),
+        pa.field("rssi_mean", pa.float64()),
+        pa.field("rssi_max", pa.int32()),
     ]
 )
-"""One row per exposure of a tier-(k+1) person to a tier-k source."""
+"""One row per exposure of a tier-(k+1) person to a tier-k source; the last three for Bluetooth only."""
 
 EXPOSED_ROWS = pa.schema(
     [
@@ -70,6 +73,8 @@ class TopicCounts:
     rows_read: int
     duplicates_dropped: int
     rows_kept: int
+    unusable: Mapping[str, int] = field(default_factory=dict)
+    """Rows dropped before tracing (`jobs.usable`), per reason; only reasons met."""
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Raw events into Spark: read the planned segments, count each resend once, keep exact instants.
 
-Each topic is deduplicated on `event_id` (the copy with the smallest
-(kafka_partition, kafka_offset) wins; `_resent` says how it finds the copies)
-before the exact-instant filter, then checkpointed in memory: every tier
+Rows the trace cannot use are dropped first and counted per reason
+(`jobs.usable`). Each topic is then deduplicated on `event_id` (the copy with
+the smallest (kafka_partition, kafka_offset) wins; `_resent` says how it
+finds the copies) before the exact-instant filter, then checkpointed in memory: every tier
 scans stays and sightings again, and writing rows as they are costs half of
 building Spark's columnar cache. Counts for the manifest are gathered with
 observations during the jobs that find resends and fill the cache.
@@ -18,6 +19,8 @@ from pyspark.sql.pandas.types import from_arrow_schema
 from jobs.engine import TopicCounts
 from jobs.inputs import InputPlan
 from jobs.params import TraceParams
+from jobs.usable import unusable_counts
+from jobs.usable_spark import REASON, counted_reasons, judged, reason_counts
 from schemas.lake import RAW
 
 BROADCAST_RESENDS = 2_000_000
@@ -97,22 +100,28 @@ def _first_copies(raw: DataFrame, resent: DataFrame, duplicates: int) -> DataFra
     return raw.join(others, "event_id", "left").filter(first).drop("_first")
 
 
+def _usable(rows: DataFrame) -> DataFrame:
+    return rows.filter(F.col(REASON).isNull()).drop(REASON)
+
+
 def _counted(
-    topic: str, files: Sequence[str], raw: DataFrame, kept: "_Keep"
+    topic: str, files: Sequence[str], rows: DataFrame, kept: "_Keep"
 ) -> tuple[DataFrame, TopicCounts]:
-    """Deduplicate, filter and cache one topic, counting along the way."""
-    resent, duplicates = _resent(raw, topic) if files else (raw, 0)
+    """Drop unusable rows, deduplicate, filter and cache one topic, counting along the way (`rows` are judged)."""
+    resent, duplicates = _resent(_usable(rows), topic) if files else (rows, 0)
     read = Observation(f"{topic}_read")
     in_range = Observation(f"{topic}_in_range")
-    rows = F.count(F.lit(1)).alias("rows")
-    deduplicated = _first_copies(raw.observe(read, rows), resent, duplicates)
-    filtered = kept.filter(deduplicated).observe(in_range, rows)
+    count = F.count(F.lit(1))
+    observed = rows.observe(read, count.alias("rows"), *reason_counts(topic))
+    deduplicated = _first_copies(_usable(observed), resent, duplicates)
+    filtered = kept.filter(deduplicated).observe(in_range, count.alias("rows"))
     cached = kept.narrow(filtered).localCheckpoint()
     return cached, TopicCounts(
         files=len(files),
         rows_read=int(read.get["rows"]),
         duplicates_dropped=duplicates,
         rows_kept=int(in_range.get["rows"]),
+        unusable=unusable_counts(counted_reasons(topic, read.get)),
     )
 
 
@@ -169,7 +178,7 @@ class _Sightings(_Keep):
         close = kept.join(F.broadcast(self.thresholds), ["reporter_os", "contact_os"]).filter(
             F.col("rssi") >= F.col("threshold_dbm")
         )
-        return close.select("reporter", "contact", "observed_us")
+        return close.select("reporter", "contact", "observed_us", "rssi", "reporter_os", "contact_os")
 
 
 class _Reports(_Keep):
@@ -202,7 +211,8 @@ def read_inputs(spark: SparkSession, plan: InputPlan, params: TraceParams) -> Sp
     counts: dict[str, TopicCounts] = {}
     for topic, keep in keeps.items():
         files = plan.files[topic]
-        frames[topic], counts[topic] = _counted(topic, files, read_raw(spark, topic, files), keep)
+        rows = judged(spark, read_raw(spark, topic, files), topic, params)
+        frames[topic], counts[topic] = _counted(topic, files, rows, keep)
     return SparkInputs(
         stays=frames["checkins"], sightings=frames["proximity"], reports=frames["case_reports"], counts=counts
     )

@@ -8,11 +8,12 @@ one source of truth for where a local day starts, even across DST changes.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
+from jobs.usable import DEFAULT_EARLIEST
 from tracelake.days import duration_micros as duration_us
 from tracelake.days import epoch_micros as micros
 from tracelake.days import local_midnight, lookback
@@ -70,9 +71,11 @@ class TraceParams:
     days_before_sample: int
     max_depth: int
     rssi_thresholds: tuple[tuple[str, str, int], ...]
+    earliest_us: int
+    """The earliest plausible instant: a raw row with an earlier time is not traced (`jobs.usable`)."""
 
     @classmethod
-    def from_rules(cls, rules: Rules, day: date) -> "TraceParams":
+    def from_rules(cls, rules: Rules, day: date, earliest: datetime = DEFAULT_EARLIEST) -> "TraceParams":
         start, end = lookback(day, rules.lookback_days, rules.zone)
         return cls(
             day=day,
@@ -92,6 +95,7 @@ class TraceParams:
             rssi_thresholds=tuple(
                 (*_os_pair(pair), dbm) for pair, dbm in sorted(rules.ble.rssi_threshold_dbm.items())
             ),
+            earliest_us=micros(earliest),
         )
 
     @property

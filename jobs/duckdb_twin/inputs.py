@@ -1,16 +1,19 @@
 """Raw events into DuckDB temp tables: `stays`, `sightings` (close ones), `reports`.
 
-Same reading as the Spark job (jobs/inputs_spark.py): first copy of each
-event_id by (kafka_partition, kafka_offset), then exact instants.
+Same reading as the Spark job (jobs/inputs_spark.py): unusable rows dropped
+and counted (`jobs.usable`), first copy of each event_id by
+(kafka_partition, kafka_offset), then exact instants.
 """
 
 
 import duckdb
 
 from jobs.duckdb_twin.sql import scalar
+from jobs.duckdb_twin.usable import judged, reason_counts, release, usable
 from jobs.engine import TopicCounts
 from jobs.inputs import InputPlan
 from jobs.params import TraceParams
+from jobs.usable import unusable_counts
 from schemas.lake import RAW
 
 _RESENT = """
@@ -45,7 +48,7 @@ WHERE epoch_us(observed_at) >= $range_start_us AND epoch_us(observed_at) < $rang
 
 _CLOSE_SIGHTINGS = """
 CREATE OR REPLACE TEMP TABLE sightings AS
-SELECT s.reporter, s.contact, s.observed_us
+SELECT s.reporter, s.contact, s.observed_us, s.rssi, s.reporter_os, s.contact_os
 FROM sightings_in_range s JOIN thresholds t ON s.reporter_os = t.reporter_os AND s.contact_os = t.contact_os
 WHERE s.rssi >= t.threshold_dbm
 """
@@ -81,8 +84,9 @@ def load_inputs(con: duckdb.DuckDBPyConnection, plan: InputPlan, params: TracePa
         else:
             source, files_parameter = f"{topic}_empty", {}
             con.register(source, RAW[topic].empty_table())
-        con.execute(_RESENT.format(source=source), files_parameter)
-        events = _FIRST_COPIES.format(source=source)
+        rows = judged(con, topic, source, files_parameter, params)
+        con.execute(_RESENT.format(source=usable(rows)), files_parameter)
+        events = _FIRST_COPIES.format(source=usable(rows))
         for statement, parameters in statements:
             uses_files = "{events}" in statement
             con.execute(statement.format(events=events), {**parameters, **(files_parameter if uses_files else {})})
@@ -90,10 +94,15 @@ def load_inputs(con: duckdb.DuckDBPyConnection, plan: InputPlan, params: TracePa
         duplicates = scalar(con, "SELECT coalesce(sum(copies - 1), 0) FROM resent")
         kept = _count(con, kept_tables[topic])
         counts[topic] = TopicCounts(
-            files=len(files), rows_read=rows_read, duplicates_dropped=duplicates, rows_kept=kept
+            files=len(files),
+            rows_read=rows_read,
+            duplicates_dropped=duplicates,
+            rows_kept=kept,
+            unusable=unusable_counts(reason_counts(con, rows, files_parameter)),
         )
         if not files:
             con.unregister(source)
+        release(con, topic)
     con.execute("DROP TABLE sightings_in_range")
     con.execute("DROP TABLE resent")
     return counts

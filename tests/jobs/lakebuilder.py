@@ -231,6 +231,25 @@ class LakeBuilder:
         self._identities.clear()
         return written
 
+    def write_raw_rows(self, topic: str, rows: list[dict[str, Any]], day: date | str, *, partition: int = 9) -> Path:
+        """Rows landed as they are, now, in one segment of `date=day`: what an older lander or another writer left.
+
+        Times may be epoch microseconds (the ends of int64 included) and dates
+        days since the epoch; any column may be null or left out. The Kafka
+        columns get this partition and the next offsets.
+        """
+        schema = pa.schema([field.with_nullable(True) for field in RAW[topic]])
+        first = self._next_offset[(topic, partition)]
+        self._next_offset[(topic, partition)] = first + len(rows)
+        kafka = {"kafka_topic": topic, "kafka_partition": partition}
+        filled = [{**kafka, "kafka_offset": first + index, **row} for index, row in enumerate(rows)]
+        columns = [_raw_column([row.get(field.name) for row in filled], field.type) for field in schema]
+        directory = Path(self.lake.raw_day(topic, _day(day) or date.min))
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / segment_file_name(topic, partition, "handmade", first)
+        pq.write_table(pa.Table.from_arrays(columns, schema=schema), path)
+        return path
+
     # --- internals --------------------------------------------------------
 
     def _identify(self, person: str) -> str:
@@ -282,3 +301,14 @@ def _micros(moment: datetime) -> int:
 
 def _from_micros(micros: int) -> datetime:
     return _EPOCH + micros * _ONE_MICROSECOND
+
+
+def _raw_column(values: list[Any], kind: pa.DataType) -> pa.Array:
+    """Times and dates go through their integers (epoch microseconds, epoch days): any int64/int32 is kept."""
+    if pa.types.is_timestamp(kind):
+        micros = [_micros(value) if isinstance(value, datetime) else value for value in values]
+        return pa.array(micros, pa.int64()).cast(kind)
+    if pa.types.is_date32(kind):
+        days = [(value - _EPOCH.date()).days if isinstance(value, date) else value for value in values]
+        return pa.array(days, pa.int32()).cast(kind)
+    return pa.array(values, kind)

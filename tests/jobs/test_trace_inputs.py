@@ -40,7 +40,7 @@ def test_reports_landed_on_the_next_day_by_a_lander_ahead_are_read(tmp_path: Pat
 
 
 def test_old_partitions_still_feed_long_stays_and_cases(builder: LakeBuilder, engine: EngineName) -> None:
-    builder.confirmed(SOURCE, "2021-07-01 09:00", "2021-07-31")  # reported long before the lookback
+    builder.confirmed(SOURCE, "2021-07-01 09:00", "2021-06-30")  # reported long before the lookback
     builder.checkin(SOURCE, "V", "2021-07-10 08:00", "2021-08-03 11:00")  # checked in before the lookback
     builder.checkin(EXPOSED, "V", "2021-08-03 10:00", "2021-08-03 11:00")
     traced = run_trace(builder, engine)

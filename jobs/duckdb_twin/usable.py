@@ -1,0 +1,115 @@
+"""The checks of `jobs.usable` as DuckDB SQL (twin of jobs/usable_spark.py).
+
+DuckDB reads the ends of the int64 range as `-infinity`/`infinity` and gives
+them no epoch, so instants are compared as timestamps, where infinities order
+as they should. The SQL is built from the checks' constants only, never from
+data.
+"""
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+
+from jobs.params import TraceParams
+from jobs.usable import (
+    CHECKS,
+    LATEST,
+    Between,
+    CaseDate,
+    Check,
+    Differ,
+    Instant,
+    NotBefore,
+    OneOf,
+    Required,
+    case_date_bounds,
+    case_date_columns,
+    case_date_window,
+)
+from tracelake.days import from_epoch_micros
+
+REASON = "_unusable"
+BOUNDS_TABLE = "case_date_bounds"
+
+
+def _timestamp(instant: datetime) -> str:
+    return f"TIMESTAMPTZ '{instant.isoformat()}'"
+
+
+def _date(day: date) -> str:
+    return f"DATE '{day.isoformat()}'"
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _failing(check: Check, earliest: datetime) -> str:
+    match check:
+        case Required(column, None):
+            return f"events.{column} IS NULL"
+        case Required(column, str() as kind):
+            return f"events.kind = {_text(kind)} AND events.{column} IS NULL"
+        case OneOf(column, values):
+            return f"events.{column} NOT IN ({', '.join(_text(value) for value in values)})"
+        case Instant(column):
+            return f"NOT (events.{column} BETWEEN {_timestamp(earliest)} AND {_timestamp(LATEST)})"
+        case Between(column, low, high):
+            return f"NOT (events.{column} BETWEEN {low} AND {high})"
+        case CaseDate(column):
+            reported, bounds = "epoch_us(events.reported_at)", f"{column}_bounds"
+            plausible = f"{reported} >= {bounds}.reported_from_us AND {reported} < {bounds}.reported_until_us"
+            return f"events.{column} IS NOT NULL AND NOT coalesce({plausible}, false)"
+        case NotBefore(later, earlier, _):
+            return f"events.{later} < events.{earlier}"
+        case Differ(first, second, _):
+            return f"events.{first} = events.{second}"
+    raise TypeError(f"no SQL form for {check!r}")
+
+
+def _reason(topic: str, earliest: datetime) -> str:
+    branches = " ".join(f"WHEN {_failing(check, earliest)} THEN {_text(check.reason)}" for check in CHECKS[topic])
+    return f"CASE {branches} END"
+
+
+def judged(
+    con: duckdb.DuckDBPyConnection, topic: str, source: str, parameters: Mapping[str, Any], params: TraceParams
+) -> str:
+    """A subquery of `source`'s rows with a `_unusable` column (the reason, null for a usable row).
+
+    For case reports, registers `case_date_bounds` first: `release` it after the last query of the topic.
+    """
+    joins = ""
+    columns = case_date_columns(topic)
+    if columns:
+        first, last = case_date_window(params.earliest_us)
+        candidates = con.execute(
+            f"SELECT DISTINCT day FROM (SELECT unnest([{', '.join(columns)}]) AS day FROM {source}) "
+            f"WHERE day BETWEEN {_date(first)} AND {_date(last)}",
+            dict(parameters),
+        ).fetchall()
+        bounds = case_date_bounds([day for (day,) in candidates], params.zone, params.earliest_us)
+        con.register(BOUNDS_TABLE, bounds)
+        joins = " ".join(
+            f"LEFT JOIN {BOUNDS_TABLE} {column}_bounds ON {column}_bounds.day = events.{column}" for column in columns
+        )
+    reason = _reason(topic, from_epoch_micros(params.earliest_us))
+    return f"(SELECT events.*, {reason} AS {REASON} FROM {source} events {joins})"
+
+
+def release(con: duckdb.DuckDBPyConnection, topic: str) -> None:
+    if case_date_columns(topic):
+        con.unregister(BOUNDS_TABLE)
+
+
+def usable(judged_rows: str) -> str:
+    return f"(SELECT * EXCLUDE ({REASON}) FROM {judged_rows} WHERE {REASON} IS NULL)"
+
+
+def reason_counts(con: duckdb.DuckDBPyConnection, judged_rows: str, parameters: Mapping[str, Any]) -> dict[str, int]:
+    rows = con.execute(
+        f"SELECT {REASON}, count(*) FROM {judged_rows} WHERE {REASON} IS NOT NULL GROUP BY ALL", dict(parameters)
+    ).fetchall()
+    return {reason: int(count) for reason, count in rows}
