@@ -15,16 +15,20 @@ from pyspark.sql import functions as F
 from jobs.params import TraceParams
 
 BLE = "ble"
+RSSI_COLUMNS = ("os_pair", "rssi_mean", "rssi_max")
+"""Of the encounter a piece was cut from: its OS pair (source-target) and its close sightings' RSSI, both ways."""
 
 
 def _oriented(sightings: DataFrame, sources: DataFrame) -> DataFrame:
-    """source, target, observed_us for every close sighting with a source on either side."""
+    """source, target, observed_us, rssi, source_os, target_os for every close sighting with a source on either side."""
     people = F.broadcast(sources.select("person"))
     reported_by_source = sightings.join(people, sightings.reporter == people.person, "left_semi").select(
-        F.col("reporter").alias("source"), F.col("contact").alias("target"), "observed_us"
+        F.col("reporter").alias("source"), F.col("contact").alias("target"), "observed_us", "rssi",
+        F.col("reporter_os").alias("source_os"), F.col("contact_os").alias("target_os"),
     )
     seen_by_source = sightings.join(people, sightings.contact == people.person, "left_semi").select(
-        F.col("contact").alias("source"), F.col("reporter").alias("target"), "observed_us"
+        F.col("contact").alias("source"), F.col("reporter").alias("target"), "observed_us", "rssi",
+        F.col("contact_os").alias("source_os"), F.col("reporter_os").alias("target_os"),
     )
     return reported_by_source.unionByName(seen_by_source)
 
@@ -45,7 +49,13 @@ def ble_exposures(
         oriented.withColumn("_opens", F.when(earlier.isNull() | (gap > params.merge_gap_us), 1).otherwise(0))
         .withColumn("_encounter", F.sum("_opens").over(in_time.rangeBetween(Window.unboundedPreceding, 0)))
         .groupBy("source", "target", "_encounter")
-        .agg(F.min("observed_us").alias("first_us"), F.max("observed_us").alias("last_us"))
+        .agg(
+            F.min("observed_us").alias("first_us"),
+            F.max("observed_us").alias("last_us"),
+            F.concat_ws("-", F.min("source_os"), F.min("target_os")).alias("os_pair"),
+            F.avg("rssi").alias("rssi_mean"),
+            F.max("rssi").alias("rssi_max"),
+        )
     )
     windows = F.broadcast(sources.select(F.col("person").alias("source"), "window_start_us", "window_end_us"))
     clipped = (
@@ -53,6 +63,7 @@ def ble_exposures(
         .select(
             "source",
             "target",
+            *RSSI_COLUMNS,
             F.greatest("first_us", "window_start_us").alias("clip_start"),
             F.least("last_us", "window_end_us").alias("clip_end"),
         )
@@ -64,6 +75,7 @@ def ble_exposures(
     ).select(
         "source",
         "target",
+        *RSSI_COLUMNS,
         "day",
         F.greatest("clip_start", "day_start_us").alias("start_us"),
         F.least("clip_end", "day_end_us").alias("end_us"),
@@ -79,5 +91,6 @@ def ble_exposures(
             F.lit(None).cast("string").alias("venue_id"),
             "start_us",
             "end_us",
+            *RSSI_COLUMNS,
         )
     )

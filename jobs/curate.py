@@ -56,6 +56,9 @@ def curate(
             _instants(contacts["end_us"]),
             minutes(pc.subtract(contacts["end_us"], contacts["start_us"])),
             _constant(rules_version, contacts.num_rows),
+            contacts["os_pair"],
+            contacts["rssi_mean"],
+            contacts["rssi_max"],
         ],
         schema=CONTACTS,
     ).sort_by(

@@ -22,7 +22,7 @@ from jobs.venue_exposure import venue_exposures
 
 _ROUND_COLUMNS = (
     "source string, target string, channel string, venue_id string, start_us long, end_us long, "
-    "source_depth int, target_depth int"
+    "os_pair string, rssi_mean double, rssi_max int, source_depth int, target_depth int"
 )
 
 

@@ -68,5 +68,13 @@ def venue_exposures(stays: DataFrame, sources: DataFrame, tiered: DataFrame, par
         .filter(F.col("end_us") - F.col("start_us") >= params.min_overlap_us)
     )
     return pairs.select(
-        "source", "target", F.lit(VENUE).alias("channel"), "venue_id", "start_us", "end_us"
+        "source",
+        "target",
+        F.lit(VENUE).alias("channel"),
+        "venue_id",
+        "start_us",
+        "end_us",
+        F.lit(None).cast("string").alias("os_pair"),
+        F.lit(None).cast("double").alias("rssi_mean"),
+        F.lit(None).cast("int").alias("rssi_max"),
     )

@@ -154,8 +154,13 @@ CONTACTS = pa.schema(
         pa.field("exposure_end", UTC_TIME, nullable=False),
         pa.field("exposure_minutes", pa.float64(), nullable=False),
         pa.field("rules_version", pa.string(), nullable=False),
+        pa.field("os_pair", pa.string()),
+        pa.field("rssi_mean", pa.float64()),
+        pa.field("rssi_max", pa.int32()),
     ]
 )
+"""Bluetooth edges also carry their encounter's OS pair (`<source os>-<target os>`) and the mean and
+strongest RSSI (dBm) of its close sightings in both directions; null for venue edges."""
 
 # Case status per person as of day D (F0s and retractions), for reports and analysts.
 CASES = pa.schema(
@@ -166,5 +171,37 @@ CASES = pa.schema(
         pa.field("window_end", UTC_TIME),
         pa.field("isolated_at", UTC_TIME),
         pa.field("rules_version", pa.string(), nullable=False),
+    ]
+)
+
+# How well each rule predicts (jobs/prediction.py): per group of F1 flags, how many became F0 within the follow-up.
+PREDICTION = pa.schema(
+    [
+        pa.field("breakdown", pa.string(), nullable=False),
+        pa.field("channel", pa.string(), nullable=False),
+        pa.field("label", pa.string(), nullable=False),
+        pa.field("rssi_from", pa.int32()),
+        pa.field("rssi_to", pa.int32()),
+        pa.field("flagged", pa.int64(), nullable=False),
+        pa.field("became_f0", pa.int64(), nullable=False),
+        pa.field("pending", pa.int64(), nullable=False),
+        pa.field("share", pa.float64(), nullable=False),
+        pa.field("ci_low", pa.float64(), nullable=False),
+        pa.field("ci_high", pa.float64(), nullable=False),
+        pa.field("follow_up_days", pa.int32(), nullable=False),
+        pa.field("first_run_day", pa.date32()),
+        pa.field("rules_version", pa.string(), nullable=False),
+    ]
+)
+
+# Bluetooth sensor quality of a day (jobs/sensor_quality.py): counted, never filtered.
+SENSOR_QUALITY = pa.schema(
+    [
+        pa.field("check", pa.string(), nullable=False),
+        pa.field("population", pa.string(), nullable=False),
+        pa.field("reporters", pa.int64(), nullable=False),
+        pa.field("sightings", pa.int64(), nullable=False),
+        pa.field("of_reporters", pa.int64(), nullable=False),
+        pa.field("of_sightings", pa.int64(), nullable=False),
     ]
 )

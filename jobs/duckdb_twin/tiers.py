@@ -12,7 +12,8 @@ SELECT person, window_start_us, window_end_us, [person] AS cases
 FROM cases WHERE status = 'confirmed' AND window_end_us > window_start_us;
 CREATE OR REPLACE TEMP TABLE contacts (
     source VARCHAR, source_depth INTEGER, target VARCHAR, target_depth INTEGER,
-    channel VARCHAR, venue_id VARCHAR, start_us BIGINT, end_us BIGINT
+    channel VARCHAR, venue_id VARCHAR, start_us BIGINT, end_us BIGINT,
+    os_pair VARCHAR, rssi_mean DOUBLE, rssi_max INTEGER
 );
 CREATE OR REPLACE TEMP TABLE people (person VARCHAR, depth INTEGER, cases VARCHAR[]);
 """
@@ -36,7 +37,8 @@ JOIN roots r USING (person)
 
 _ADVANCE = (
     """INSERT INTO contacts
-    SELECT source, CAST($depth AS INTEGER) - 1, target, CAST($depth AS INTEGER), channel, venue_id, start_us, end_us
+    SELECT source, CAST($depth AS INTEGER) - 1, target, CAST($depth AS INTEGER), channel, venue_id, start_us, end_us,
+           os_pair, rssi_mean, rssi_max
     FROM round_exposures""",
     "INSERT INTO people SELECT person, CAST($depth AS INTEGER), cases FROM tier",
 )
