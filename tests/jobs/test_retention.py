@@ -107,15 +107,20 @@ def _land(builder: LakeBuilder) -> None:
         rejected.mkdir(parents=True)
         payload = pa.table({"kafka_offset": [n], "raw_value": [f'{{"person_id": "{background(n, "p")}"'.encode()]})
         pq.write_table(payload, rejected / f"checkins+0+{n:020d}.parquet")
-        worklist = builder.root / "exports" / "worklists" / f"date={day(n).isoformat()}" / "district=001"
-        worklist.mkdir(parents=True)
-        (worklist / "worklist.csv").write_text(f"person_id\n{background(n, 'r')}\n")
-        for kept in ("public/notices", "reports"):
-            (builder.root / kept / f"date={day(n).isoformat()}").mkdir(parents=True)
-            (builder.root / kept / f"date={day(n).isoformat()}" / "index.html").write_text("<p>&lt;10</p>")
         validation = builder.root / "validation" / f"date={day(n).isoformat()}"
         validation.mkdir(parents=True)
         (validation / "results.json").write_text("{}")
+
+
+def _published(builder: LakeBuilder) -> None:
+    """A worklist, public notices and a report per day, written after the traces (a trace replaces its day's)."""
+    for n in range(1, 31):
+        worklist = builder.root / "exports" / "worklists" / f"date={day(n).isoformat()}" / "district=001"
+        worklist.mkdir(parents=True, exist_ok=True)
+        (worklist / "worklist.csv").write_text(f"person_id\n{background(n, 'r')}\n")
+        for kept in ("public/notices", "reports"):
+            (builder.root / kept / f"date={day(n).isoformat()}").mkdir(parents=True, exist_ok=True)
+            (builder.root / kept / f"date={day(n).isoformat()}" / "index.html").write_text("<p>&lt;10</p>")
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,14 @@ class Purged:
     after: dict[str, Traced]
     result: Any
     vault_before: set[str]
+    days_left: dict[str, set[date]]
+    """The `date=` days of each table right after the purge."""
+
+
+DATED_TABLES = (
+    "raw/checkins", "raw/proximity", "raw/case_reports", "raw/venues", "quarantine/checkins", "exports/worklists",
+    "exports/exposures", "curated/cases", "validation", "public/notices", "reports", "manifests/trace",
+)
 
 
 def _days(directory: Path) -> set[date]:
@@ -169,11 +182,14 @@ def purged(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
     for older in (day(5), day(9), day(10)):
         _trace(builder, rules, "duckdb", older)
     before = {engine: _trace(builder, rules, engine) for engine in ("duckdb", "spark")}
+    _published(builder)
     vault_before = set(read_identities(str(builder.vault))["pseudonym"].to_pylist())
     purged_at = datetime.fromisoformat("2021-08-04T01:00Z")
     result = purge(str(builder.root), str(builder.vault), BEFORE, rules, now=purged_at)
+    days_left = {table: _days(builder.root / table) for table in DATED_TABLES}
+    days_left["vault:rejected/checkins"] = _days(builder.vault / "rejected" / "checkins")
     after = {engine: _trace(builder, rules, engine) for engine in ("duckdb", "spark")}
-    yield Purged(builder, rules, before, after, result, vault_before)
+    yield Purged(builder, rules, before, after, result, vault_before, days_left)
 
 
 def test_the_story_traces_as_told_before_the_purge(purged: Purged) -> None:
@@ -192,19 +208,19 @@ def test_day_30_traces_the_same_after_the_purge(purged: Purged, engine: str) -> 
 
 
 def test_only_days_10_to_30_are_left_of_raw_quarantine_and_exports(purged: Purged) -> None:
-    lake, vault = purged.builder.root, purged.builder.vault
     window = {day(n) for n in range(10, 31)}
+    left = purged.days_left
     for topic in ("checkins", "proximity", "case_reports"):
-        assert _days(lake / "raw" / topic) == window, topic
-    assert _days(lake / "quarantine" / "checkins") == window
-    assert _days(vault / "rejected" / "checkins") == window
-    assert _days(lake / "exports" / "worklists") == window
-    assert _days(lake / "exports" / "exposures") == {day(10), D}
-    assert _days(lake / "curated" / "cases") == {day(10), D}
-    assert _days(lake / "validation") == window
-    assert _days(lake / "public" / "notices") == _days(lake / "reports") == {day(n) for n in range(1, 31)}
-    assert _days(lake / "manifests" / "trace") == {day(5), day(9), day(10), D}
-    assert _days(lake / "raw" / "venues"), "venues name no person: kept"
+        assert left[f"raw/{topic}"] == window, topic
+    assert left["quarantine/checkins"] == window
+    assert left["vault:rejected/checkins"] == window
+    assert left["exports/worklists"] == window
+    assert left["exports/exposures"] == {day(10), D}
+    assert left["curated/cases"] == {day(10), D}
+    assert left["validation"] == window
+    assert left["public/notices"] == left["reports"] == {day(n) for n in range(1, 31)}
+    assert left["manifests/trace"] == {day(5), day(9), day(10), D}
+    assert left["raw/venues"], "venues name no person: kept"
 
 
 def test_what_the_window_needs_is_carried_into_its_first_day(purged: Purged) -> None:
