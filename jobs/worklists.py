@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -357,8 +358,13 @@ def _write_bytes(fs: pafs.FileSystem, final: str, payload: bytes) -> None:
 
 
 def district_dir_name(code: str) -> str:
-    """The `<code>` of `district=<code>`, with anything that is not safe in a path replaced."""
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in code) or UNKNOWN_DISTRICT
+    """The `<code>` of `district=<code>`: the code percent-encoded, so two codes never share a folder.
+
+    ASCII letters, digits and `-_.~` stay as written (a plain code reads as
+    itself); every other byte of the code's UTF-8, `%` and `/` included,
+    becomes `%XX`: `Q 1` is `Q%201`, `Q/1` is `Q%2F1`.
+    """
+    return quote(code, safe="")
 
 
 def default_vault(lake_root: str) -> str:

@@ -18,6 +18,7 @@ from datetime import date
 from enum import Enum
 from functools import cached_property
 from typing import Any
+from urllib.parse import quote
 
 import duckdb
 import pyarrow.dataset as ds
@@ -299,6 +300,6 @@ class ReportContext:
             name = info.base_name
             if info.type == pafs.FileType.Directory and name.startswith("district="):
                 links[name[len("district="):]] = self.relative_link(
-                    EXPORTS, "worklists", f"date={self.day.isoformat()}", name, "worklist.csv"
+                    EXPORTS, "worklists", f"date={self.day.isoformat()}", quote(name, safe="="), "worklist.csv"
                 )
         return links

@@ -4,17 +4,22 @@ import csv
 import datetime as dt
 import shutil
 from pathlib import Path
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jobs.worklists import (
     COLUMNS,
     Contact,
     Entry,
     WorklistSummary,
+    district_dir_name,
     phone_to_dial,
     priority_key,
     reason_text,
@@ -139,6 +144,40 @@ def test_without_the_vault_the_export_alone_still_gives_a_list(written: tuple[Pa
     assert rows[PEOPLE["c1"]]["district"] == "760"
     assert rows[PEOPLE["c1"]]["reason"] == "Tiếp xúc qua địa điểm: 75 phút, lần cuối 09:30 ngày 03/08"
     assert rows[PEOPLE["d1"]]["district"] == "unknown"
+
+
+def test_district_codes_that_differ_never_share_a_folder(written: tuple[Path, Path, WorklistSummary],
+                                                         tmp_path: Path) -> None:
+    lake, vault, _summary = written
+    copy = tmp_path / "lake"
+    shutil.copytree(lake, copy)
+    codes = {"760": "Q 1", "770": "Q/1"}
+    for segment in (copy / "raw" / "venues").rglob("*.parquet"):
+        venues = pq.read_table(segment)
+        renamed = [codes.get(code, code) for code in venues.column("district_code").to_pylist()]
+        column = venues.schema.get_field_index("district_code")
+        pq.write_table(venues.set_column(column, venues.schema.field(column), pa.array(renamed, pa.string())), segment)
+    summary = write_worklists(str(copy), DAY, load_rules(), vault=str(vault))
+    base = copy / "exports" / "worklists" / "date=2021-08-03"
+    assert sorted(path.name for path in base.iterdir()) == ["district=Q%201", "district=Q%2F1", "district=unknown"]
+    assert {worklist.district: worklist.f1 for worklist in summary.districts} == {
+        codes.get(district, district): tiers["F1"] for district, tiers in EXPECTED.districts.items()
+    }
+    assert {row["district"] for row in _csv(summary.by_district()["Q/1"].csv_path)} == {"Q/1"}
+
+
+@settings(max_examples=300)
+@given(st.text(), st.text())
+def test_folder_names_are_one_per_code_and_give_the_code_back(first: str, second: str) -> None:
+    names = district_dir_name(first), district_dir_name(second)
+    assert (names[0] == names[1]) == (first == second)
+    assert unquote(names[0]) == first
+    assert "/" not in names[0]
+
+
+def test_plain_codes_read_as_written() -> None:
+    codes = ("760", "Q_1", "q-1", "Quận 1")
+    assert [district_dir_name(code) for code in codes] == ["760", "Q_1", "q-1", "Qu%E1%BA%ADn%201"]
 
 
 def test_a_day_without_export_writes_no_list(written: tuple[Path, Path, WorklistSummary]) -> None:
