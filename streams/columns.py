@@ -5,6 +5,10 @@ The accepted records arrive as Arrow columns with their people's pseudonyms
 pseudonym and normalized id go to the segment's vault file. Quarantine rows
 keep their payloads until the sink parts them: the reasons to the lake, the
 bytes to the vault.
+
+The lake's `event_id` is a keyed pseudonym of the producer's: producers choose
+event ids freely, and one that spells a phone number must not reach analysts.
+The same producer id always gives the same lake id, so a resend still counts once.
 """
 
 from collections.abc import Sequence
@@ -15,6 +19,7 @@ import pyarrow.compute as pc
 
 from schemas.lake import KAFKA_FIELDS, QUARANTINE, RAW, REJECTED, UTC_TIME, VAULT
 from tracelake.events import PERSON_FIELDS
+from tracelake.identity import Pseudonymizer
 
 KAFKA_COLUMNS = frozenset(field.name for field in KAFKA_FIELDS)
 
@@ -60,10 +65,12 @@ def local_days(times: pa.ChunkedArray | pa.Array, timezone: str) -> pa.Array:
 class RawColumns:
     """Turns one topic's accepted records (streams.verdicts.RECORDS) into `schemas.lake.RAW[topic]` tables."""
 
-    def __init__(self, topic: str, timezone: str) -> None:
+    def __init__(self, topic: str, timezone: str, events: Pseudonymizer) -> None:
         self.topic = topic
         self.timezone = timezone
         """The zone of the raw files' `date=` days."""
+        self.events = events
+        """The lake's event_id of a producer's (`Pseudonymizer.for_events`), in raw and quarantine rows."""
         self.schema: pa.Schema = RAW[topic]
         self._people = [(pseudonym_column(field), field) for field in PERSON_FIELDS[topic]]
 
@@ -78,6 +85,7 @@ class RawColumns:
         """The raw table of `records`, parallel to their Kafka offsets and timestamps, landed at `landed_at_us`."""
         count = records.num_rows
         columns = {name: records.column(name) for name in self.schema.names if name not in KAFKA_COLUMNS}
+        columns["event_id"] = event_ids(self.events, records.column("event_id"))
         columns["kafka_topic"] = pa.repeat(pa.scalar(self.topic, pa.string()), count)
         columns["kafka_partition"] = pa.repeat(pa.scalar(partition, pa.int32()), count)
         columns["kafka_offset"] = pa.array(offsets, type=pa.int64())
@@ -105,15 +113,21 @@ def distinct_pairs(pairs: Sequence[pa.Table]) -> pa.Table:
     return table.group_by(["pseudonym", "person_id"], use_threads=False).aggregate([]).select(VAULT.names)
 
 
-def quarantine_table(topic: str, partition: int, rows: Sequence[RejectedRow]) -> pa.Table:
-    """The `QUARANTINED` table for `rows`: the lake's quarantine columns and each payload."""
+def event_ids(events: Pseudonymizer, producers: pa.Array | pa.ChunkedArray | Sequence[str | None]) -> pa.Array:
+    """The lake's event_ids of producers' event_ids (null stays null)."""
+    texts = producers.to_pylist() if isinstance(producers, pa.Array | pa.ChunkedArray) else producers
+    return pa.array(events.pseudonyms(texts), pa.string())
+
+
+def quarantine_table(topic: str, partition: int, rows: Sequence[RejectedRow], events: Pseudonymizer) -> pa.Table:
+    """The `QUARANTINED` table for `rows`: the lake's quarantine columns (event_ids pseudonymized) and each payload."""
     count = len(rows)
     columns = {
         "kafka_topic": pa.repeat(pa.scalar(topic, pa.string()), count),
         "kafka_partition": pa.repeat(pa.scalar(partition, pa.int32()), count),
         "kafka_offset": pa.array([row.offset for row in rows], type=pa.int64()),
         "kafka_timestamp": kafka_times([row.timestamp_ms for row in rows]),
-        "event_id": pa.array([row.event_id for row in rows], type=pa.string()),
+        "event_id": event_ids(events, [row.event_id for row in rows]),
         "reason": pa.array([row.reason for row in rows], type=pa.string()),
         "landed_at": pa.array([row.landed_at_us for row in rows], type=pa.int64()).cast(UTC_TIME),
         "raw_value": pa.array([row.value for row in rows], type=pa.binary()),

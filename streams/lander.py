@@ -99,7 +99,8 @@ class Lander(PartitionOwner):
         vouch_for_key(settings.vault_location, key)
         self._sink = sink or LakeSink(settings.lake, settings.vault_location, settings.timezone)
         self._people = People(Pseudonymizer(key).pseudonym)
-        self._columns = {topic: RawColumns(topic, settings.timezone) for topic in TOPICS}
+        events = Pseudonymizer.for_events(key)
+        self._columns = {topic: RawColumns(topic, settings.timezone, events) for topic in TOPICS}
         self._plausible = Plausibility.of(settings)
         self._buffers: dict[TopicPartition, PartitionBuffer] = {}
         self._fresh: set[TopicPartition] = set()

@@ -222,7 +222,7 @@ class Segment:
             first_offset=self.first_offset,
             last_offset=self.last_offset,
             raw=raw,
-            quarantine=quarantine_table(self.topic, self.partition, self.rejected),
+            quarantine=quarantine_table(self.topic, self.partition, self.rejected, self.columns.events),
             identities=distinct_pairs(self.pairs),
         )
 

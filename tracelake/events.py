@@ -33,7 +33,7 @@ TX_POWER_RANGE = (-127, 127)
 OUT_OF_RANGE = "out_of_range"
 """The reason of every implausible value (CONTRACT.md section 1)."""
 EVENT_ID_KEPT_CHARS = 200
-"""A rejected value's event_id goes to the quarantine only when it is a string this short."""
+"""A rejected value's event_id goes to the quarantine (as its pseudonym) only when it is a string this short."""
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _EPOCH = date(1970, 1, 1)
 

@@ -20,6 +20,7 @@ verdict: not an id, or `+84` and the digits after the same prefix.
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 
 import phonenumbers
 
@@ -122,24 +123,52 @@ def normalize_spelling(raw: str) -> str | None:
     return normalized
 
 
+EVENT_IDS = b"tracelake event_id\x00"
+"""The domain label of event pseudonyms, hashed before the producer's event_id. No normalized person id
+starts with it, so an event pseudonym never equals a person pseudonym, whatever the producer wrote."""
+
+
 class Pseudonymizer:
     """Keyed HMAC-SHA256 of a normalized id: stable for one key, unlinkable across keys.
 
     The HMAC's padded inner and outer keys are hashed once (RFC 2104), so each
-    pseudonym costs two SHA-256 copies instead of a new HMAC object.
+    pseudonym costs two SHA-256 copies instead of a new HMAC object. A domain
+    label is hashed once with the inner key too: the pseudonyms of one key and
+    two labels never meet, at no cost per pseudonym.
     """
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, domain: bytes = b"") -> None:
         if len(key) < 16:
             raise ValueError("a pseudonymization key needs at least 16 bytes")
         block = hashlib.sha256().block_size
         padded = (hashlib.sha256(key).digest() if len(key) > block else key).ljust(block, b"\0")
-        self._inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in padded))
+        self._inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in padded) + domain)
         self._outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in padded))
+
+    @classmethod
+    def for_events(cls, key: bytes) -> "Pseudonymizer":
+        """The lake's event_id: a producer's event_id may be anything, a phone number included."""
+        return cls(key, EVENT_IDS)
 
     def pseudonym(self, person_id: str) -> str:
         inner = self._inner.copy()
-        inner.update(person_id.encode("utf-8"))
+        inner.update(person_id.encode("utf-8", "surrogatepass"))
         outer = self._outer.copy()
         outer.update(inner.digest())
         return outer.hexdigest()[:32]
+
+    def pseudonyms(self, texts: Iterable[str | None]) -> list[str | None]:
+        """`pseudonym` of each text, None kept: a column at about a microsecond a value; never raises."""
+        inner_key, outer_key = self._inner.copy, self._outer.copy
+        column: list[str | None] = []
+        append = column.append
+        for text in texts:
+            if text is None:
+                append(None)
+                continue
+            inner = inner_key()
+            inner.update(text.encode("utf-8", "surrogatepass"))
+            outer = outer_key()
+            outer.update(inner.digest())
+            append(outer.hexdigest()[:32])
+        return column

@@ -2,10 +2,10 @@
 
 A message the lander refuses may still name people (a malformed check-in
 carries its phone number), so its bytes never reach the lake: the lake's
-quarantine keeps the reason, the Kafka position and the event_id; the vault
-keeps the payloads under `rejected/<topic>/date=<landing day>/`, one file per
-segment with the segment's file name, for the data engineers who replay or
-fix them (CONTRACT.md section 3).
+quarantine keeps the reason, the Kafka position and the event_id's pseudonym;
+the vault keeps the payloads under `rejected/<topic>/date=<landing day>/`, one
+file per segment with the segment's file name, for the data engineers who
+replay or fix them (CONTRACT.md section 3).
 """
 
 from datetime import date

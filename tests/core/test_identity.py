@@ -139,3 +139,24 @@ def test_pseudonyms_are_hmac_sha256_for_keys_of_any_length() -> None:
     for key in (b"k" * 16, b"x" * 64, b"y" * 65, b"z" * 200):
         expected = hmac.new(key, b"+84912345678", hashlib.sha256).hexdigest()[:32]
         assert Pseudonymizer(key).pseudonym("+84912345678") == expected
+
+
+def test_event_pseudonyms_are_hmac_sha256_of_their_label_and_never_a_persons() -> None:
+    key = b"k" * 32
+    events, people = Pseudonymizer.for_events(key), Pseudonymizer(key)
+    for text in ("0912345678", "+84912345678", "001099012345", "ci-+84912345678-2021-08-03"):
+        expected = hmac.new(key, identity.EVENT_IDS + text.encode(), hashlib.sha256).hexdigest()[:32]
+        assert events.pseudonym(text) == expected == Pseudonymizer.for_events(key).pseudonym(text)
+        assert events.pseudonym(text) != people.pseudonym(text)
+    assert events.pseudonym("e1") != Pseudonymizer.for_events(b"o" * 32).pseudonym("e1")
+
+
+def test_a_column_of_pseudonyms_is_each_ones_pseudonym_and_keeps_nulls() -> None:
+    events = Pseudonymizer.for_events(b"k" * 32)
+    texts = ["e1", None, "0912 345 678", "", "\ud800", "é" * 300]
+    column = events.pseudonyms(texts)
+    assert column[1] is None
+    assert [value for value in column if value is not None] == [
+        events.pseudonym(text) for text in texts if text is not None
+    ]
+    assert all(len(value) == 32 for value in column if value is not None)

@@ -20,10 +20,18 @@ from streams.counts import LandingCounts, Progress
 from streams.lander import land
 from streams.publisher import publish_events
 from streams.segments import SegmentLimits
+from tracelake.identity import Pseudonymizer
 from tracelake.rejected import read_rejected
 from tracelake.settings import Settings
 
 KEY = "streams-test-key-0123456789abcdef"
+EVENTS = Pseudonymizer.for_events(KEY.encode())
+"""Lake event_ids under this folder's key: what the lander writes for a producer's event_id."""
+
+
+def lake_event_id(producer_event_id: str) -> str:
+    """The event_id the lake keeps (raw and quarantine) for a producer's `producer_event_id`."""
+    return EVENTS.pseudonym(producer_event_id)
 
 
 def checkin(number: int, person: str = "0912 345 678", at: str = "2021-08-03T08:15:00+07:00") -> dict[str, Any]:

@@ -10,7 +10,7 @@ from schemas import TOPICS
 from streams.broker import EmbeddedBroker
 from streams.incarnations import topic_incarnations
 from streams.topics import ensure_topics
-from tests.streams.conftest import Landing, checkin, phone, sighting
+from tests.streams.conftest import Landing, checkin, lake_event_id, phone, sighting
 from tracelake.lake import parse_segment_file_name
 
 
@@ -42,7 +42,7 @@ def _assert_grew(landing: Landing, before: dict[Path, bytes], rounds: int) -> No
     assert len(after) > len(before)
     for topic, prefix in (("checkins", "c-"), ("proximity", "p-")):
         event_ids = landing.raw(topic)["event_id"].to_pylist()
-        assert sorted(event_ids) == sorted(f"{prefix}{n}" for n in range(300 * rounds)), topic
+        assert sorted(event_ids) == sorted(lake_event_id(f"{prefix}{n}") for n in range(300 * rounds)), topic
         incarnations = _incarnations(landing.files("raw", topic))
         assert len(incarnations) == rounds and None not in incarnations, incarnations
     vault = ds.dataset(landing.root / "vault" / "identities", format="parquet").to_table()

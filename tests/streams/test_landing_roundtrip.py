@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pyarrow.compute as pc
 
 from streams.columns import pseudonym_column
-from tests.streams.conftest import KEY, Landing, case_report, checkin, phone, sighting, venue
+from tests.streams.conftest import KEY, Landing, case_report, checkin, lake_event_id, phone, sighting, venue
 from tracelake.events import PERSON_FIELDS
 from tracelake.identity import Pseudonymizer, normalize_person_id
 from tracelake.vault import read_identities
@@ -100,7 +100,7 @@ def test_quarantine_rows_say_where_and_why(landing: Landing) -> None:
     row = quarantine[0]
     assert row["kafka_topic"] == "checkins"
     assert landing.payloads("checkins") == {lines[1]: row}
-    assert row["event_id"] == "q-1"
+    assert row["event_id"] == lake_event_id("q-1")
     assert row["reason"] == "malformed id in person_id"
     assert before <= row["landed_at"] <= after  # the lander's clock, not the producer's
     assert row["date"] == row["landed_at"].astimezone(ZONE).date()

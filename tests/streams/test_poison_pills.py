@@ -27,7 +27,7 @@ from streams.people import People
 from streams.segments import ClosedSegment, PartitionBuffer, SegmentLimits
 from streams.verdicts import judge_chunk
 from tests.core.test_events import BASE, DEEP, JSON_VALUES, NOW_US
-from tests.streams.conftest import checkin, venue
+from tests.streams.conftest import EVENTS, checkin, lake_event_id, venue
 from tracelake.days import epoch_micros
 from tracelake.events import Accepted, judge
 from tracelake.identity import Pseudonymizer
@@ -85,7 +85,7 @@ def _record(topic: str, offset: int, value: bytes | None, timestamp: int = T0) -
 
 def _buffer(topic: str, clock_us: int, columns: RawColumns | None = None, chunk: int = 5) -> PartitionBuffer:
     return PartitionBuffer(
-        topic, 0, columns or RawColumns(topic, ZONE), People(PSEUDONYMS.pseudonym),
+        topic, 0, columns or RawColumns(topic, ZONE, EVENTS), People(PSEUDONYMS.pseudonym),
         SegmentLimits(max_records=7, chunk_records=chunk), clock=lambda: clock_us,
     )
 
@@ -142,8 +142,8 @@ def test_a_chunk_that_cannot_become_arrow_quarantines_only_its_offenders() -> No
     events = [checkin(1), {**checkin(2), "event_id": "poison"}, checkin(3), b"{oops"]
     values = [event if isinstance(event, bytes) else json.dumps(event).encode() for event in events]
     records = [_record("checkins", offset, value) for offset, value in enumerate(values)]
-    [segment] = _segments(_buffer("checkins", NOW_US, Fragile("checkins", ZONE)), records)
-    assert segment.raw["event_id"].to_pylist() == ["c-1", "c-3"]
+    [segment] = _segments(_buffer("checkins", NOW_US, Fragile("checkins", ZONE, EVENTS)), records)
+    assert segment.raw["event_id"].to_pylist() == [lake_event_id("c-1"), lake_event_id("c-3")]
     assert segment.quarantine.select(["kafka_offset", "reason", "raw_value"]).to_pylist() == [
         {"kafka_offset": 1, "reason": "unlandable: ArrowInvalid", "raw_value": values[1]},
         {"kafka_offset": 3, "reason": "not JSON", "raw_value": values[3]},
@@ -153,14 +153,14 @@ def test_a_chunk_that_cannot_become_arrow_quarantines_only_its_offenders() -> No
 def test_a_row_with_no_local_day_is_quarantined_before_the_sink_splits_by_day() -> None:
     class NoDay(RawColumns):
         def days(self, table: pa.Table) -> pa.Array:
-            if "poison" in table["event_id"].to_pylist():
+            if lake_event_id("poison") in table["event_id"].to_pylist():
                 raise OverflowError("date value out of range")
             return super().days(table)
 
     values = [json.dumps(event).encode() for event in (checkin(1), {**checkin(2), "event_id": "poison"})]
     records = [_record("checkins", offset, value) for offset, value in enumerate(values)]
-    [segment] = _segments(_buffer("checkins", NOW_US, NoDay("checkins", ZONE)), records)
-    assert segment.raw["event_id"].to_pylist() == ["c-1"]
+    [segment] = _segments(_buffer("checkins", NOW_US, NoDay("checkins", ZONE, EVENTS)), records)
+    assert segment.raw["event_id"].to_pylist() == [lake_event_id("c-1")]
     assert segment.quarantine["reason"].to_pylist() == ["unlandable: OverflowError"]
     assert segment.quarantine["event_id"].to_pylist() == [None]
 

@@ -13,7 +13,7 @@ from streams.columns import RawColumns
 from streams.landing_files import LakeSink, split_by_day
 from streams.people import People
 from streams.segments import ClosedSegment, PartitionBuffer, SegmentLimits
-from tests.streams.conftest import checkin, sighting
+from tests.streams.conftest import EVENTS, checkin, lake_event_id, sighting
 from tracelake.identity import Pseudonymizer
 
 T0 = 1_628_000_000_000  # Kafka timestamps, ms
@@ -34,7 +34,7 @@ def sightings(count: int, start: int = 0, step_ms: int = 1000) -> list[ConsumerR
 
 def buffer(limits: SegmentLimits, topic: str = "proximity") -> PartitionBuffer:
     return PartitionBuffer(
-        topic, 0, RawColumns(topic, "Asia/Ho_Chi_Minh"), People(Pseudonymizer(b"k" * 32).pseudonym), limits,
+        topic, 0, RawColumns(topic, "Asia/Ho_Chi_Minh", EVENTS), People(Pseudonymizer(b"k" * 32).pseudonym), limits,
         clock=lambda: LANDED_US,
     )
 
@@ -84,7 +84,7 @@ def test_open_segment_closes_on_demand_and_discards_cleanly() -> None:
 
 def test_rejected_records_keep_their_bytes_and_reason() -> None:
     segment = buffer_close([record(0, b"oops"), *sightings(2, start=1), record(3, None)])
-    assert segment.raw["event_id"].to_pylist() == ["p-1", "p-2"]
+    assert segment.raw["event_id"].to_pylist() == [lake_event_id("p-1"), lake_event_id("p-2")]
     assert segment.quarantine.select(["kafka_offset", "reason", "raw_value"]).to_pylist() == [
         {"kafka_offset": 0, "reason": "not JSON", "raw_value": b"oops"},
         {"kafka_offset": 3, "reason": "empty message", "raw_value": None},
