@@ -54,6 +54,7 @@ KEPT_TOPICS = frozenset({"venues"})
 CARRIED_FILE = "carried.parquet"
 """The rows a day inside the window still needs from older days, in the window's first day of their topic."""
 RECORD_FILE = "purge.json"
+CARRIED_TABLES = frozenset(f"{RAW_DIR}/{topic}" for topic in CARRIED_TOPICS)
 
 IDENTITY_AREA, TRACER_AREA, ANALYST_AREA = "identity", "tracer", "analyst"
 
@@ -135,9 +136,7 @@ def purge(
     moment = now or datetime.now(UTC)
     mark_purge(vault_root)
     purged = [
-        _carry_forward(table, lake, before, rules)
-        if table.name.removeprefix(f"{RAW_DIR}/") in CARRIED_TOPICS
-        else _delete_days(table, before)
+        _carry_forward(table, lake, before, rules) if table.name in CARRIED_TABLES else _delete_days(table, before)
         for table in tables
     ]
     identities = prune_identities(vault_root, lake_root, moment)
