@@ -14,8 +14,8 @@ backfilled or re-run day traces the same D whatever the wall clock says.
    case reports, and of the landing itself (files vs the lander's counts,
    quarantined share under `TRACELAKE_QUARANTINE_CEILING`).
 3. **trace**: `jobs.trace.trace_day` with Spark (`TRACELAKE_SPARK_MASTER`).
-4. **validate_outputs**: suites of the curated tables and the tracers' export;
-   a failure withholds D's export.
+4. **validate_outputs**: suites of the curated tables and the tracers' export
+   of the run the trace staged; a failure withholds the run, never published.
 5. **export**: as `tracelake run` does: district worklists, the province's
    notices, compliance, coverage, venue risk and map, the analysts' DuckDB
    file and the daily report; publishes the `tracelake_exposures_export`,
@@ -27,9 +27,11 @@ backfilled or re-run day traces the same D whatever the wall clock says.
    check-ins and case reports a day inside it still needs, prunes the identity
    vault, and records counts and days under `<lake>/manifests/purge/`.
 
-The tasks hand each other nothing but the lake: each reads day D's tables
-itself, so any task can be cleared and re-run alone; XComs only carry a
-summary for the UI. A failed suite fails its task at once (no retry can fix
+The tasks hand each other nothing but the lake: the trace stages a run of D
+and holds it there, the validation and the export find it, and the export
+publishes all of D at once (`jobs.publication`); any task can be cleared and
+re-run alone (with no held run, they work on D as published); XComs only
+carry a summary for the UI. A failed suite fails its task at once (no retry can fix
 data) with each broken expectation and its bad rows' count; the Data Docs are
 under `<lake>/validation/date=D/index.html`. Every task refuses to run
 without `TRACELAKE_PSEUDONYMIZATION_KEY`.

@@ -15,7 +15,7 @@ validation and export, and all of D appears together.
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +30,7 @@ from jobs.outputs import PART_FILE, DayDirectory, stage_directories
 from jobs.params import TraceParams
 from jobs.publication import DayPublication, Step, begin, recover, unwatched
 from jobs.reidentify import pseudonyms_named, reidentify
+from jobs.usable import DEFAULT_EARLIEST
 from tracelake.audit import record_reidentification
 from tracelake.lake import EXPORTS, Lake, join
 from tracelake.rules import Rules
@@ -106,11 +107,15 @@ def trace_day(
     engine: EngineName = "spark",
     spark_master: str | None = None,
     into: DayPublication | None = None,
+    earliest: datetime = DEFAULT_EARLIEST,
 ) -> TraceResult:
-    """Trace D and stage its tables `into` a publication; without one, publish them as D's at once."""
+    """Trace D and stage its tables `into` a publication; without one, publish them as D's at once.
+
+    `earliest` is the lander's `earliest_instant`: rows with earlier times are not traced.
+    """
     lake = Lake(_absolute(lake_root))
     recover(lake.root, day)
-    params = TraceParams.from_rules(rules, day)
+    params = TraceParams.from_rules(rules, day, earliest)
     runner = _engine(engine, spark_master)
     plan = plan_inputs(lake, day, rules.lookback_days)
     output = runner.run(plan, params)
