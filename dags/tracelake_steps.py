@@ -103,6 +103,7 @@ def trace(settings: AirflowSettings, rules: Rules, day: date) -> dict[str, Any]:
         engine=settings.trace_engine,
         spark_master=settings.spark_master,
         into=publication,
+        earliest=settings.earliest_instant,
     )
     publication.hold()
     return {

@@ -35,9 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, RulesError) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    vault = arguments.vault or Settings(lake=arguments.lake).vault_location
+    settings = Settings(lake=arguments.lake)
+    vault = arguments.vault or settings.vault_location
     spark_session(submitted=True)
-    result = trace_day(arguments.lake, day, rules, vault=vault, engine="spark")
+    result = trace_day(arguments.lake, day, rules, vault=vault, engine="spark", earliest=settings.earliest_instant)
     tiers = ", ".join(f"{tier}={count}" for tier, count in result.tier_counts.items())
     print(f"traced {result.day} with rules {result.rules_version}: {tiers}; manifest {result.manifest}")
     return 0

@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jobs.trace import EngineName
+from jobs.trace import EngineName, trace_day
 from tests.jobs.lakebuilder import LakeBuilder
-from tests.jobs.tracing import Traced, run_trace
+from tests.jobs.tracing import DAY, Traced, run_trace
+from tracelake.rules import load_rules
 
 SOURCE, EXPOSED, LATE, EARLY = "0914000001", "0914000002", "0914000003", "0914000004"
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -155,3 +156,16 @@ def test_an_unusable_copy_is_no_first_copy_of_a_resend(builder: LakeBuilder, eng
     counts = traced.result.input_counts["checkins"]
     assert (counts.rows_read, counts.duplicates_dropped, counts.rows_kept) == (3, 0, 2)
     assert counts.unusable == {"checkout_at out of range": 1}
+
+
+def test_the_earliest_instant_is_the_landers_setting(builder: LakeBuilder, engine: EngineName) -> None:
+    builder.confirmed(SOURCE, "2021-08-02 09:00", "2021-08-01")
+    builder.checkin(SOURCE, "V", "2021-08-01 10:00", "2021-08-01 11:00")
+    builder.checkin(EXPOSED, "V", "2021-08-01 10:10", "2021-08-01 11:10")
+    builder.write()
+    result = trace_day(
+        str(builder.root), DAY, load_rules(), vault=str(builder.vault), engine=engine,
+        earliest=datetime.fromisoformat("2021-08-01T10:05:00+07:00"),
+    )
+    assert result.tier_counts["F1"] == 0
+    assert result.input_counts["checkins"].unusable == {"checkin_at out of range": 1}

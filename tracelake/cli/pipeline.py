@@ -97,6 +97,7 @@ def run_pipeline(events: Path, settings: Settings, day: date, rules: Rules, *, s
         traced = trace_day(
             settings.lake, day, rules, vault=settings.vault_location,
             engine=settings.trace_engine, spark_master=settings.spark_master, into=publication,
+            earliest=settings.earliest_instant,
         )
     result.tiers = dict(traced.tier_counts)
     result.outputs["exposures"] = lake.export_day("exposures", day)
