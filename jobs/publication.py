@@ -103,6 +103,10 @@ class _Direct:
 DIRECT: DayOutputs = _Direct()
 
 
+class PublicationSuperseded(RuntimeError):
+    """A newer run of D discarded this one before it was published: publishing it would remove D's outputs."""
+
+
 class PublicationBusy(RuntimeError):
     """Day D kept changing while an outside reader tried to read one run of it."""
 
@@ -301,9 +305,17 @@ class DayPublication:
             **extra,
         }
 
+    def _still_current(self, store: _Store) -> None:
+        if not store.exists(_record(self.day, self.run, RUN_SUFFIX)):
+            raise PublicationSuperseded(
+                f"run {self.run} of {self.day.isoformat()} was discarded by a newer run of the day; nothing published"
+            )
+
     def hold(self) -> None:
         """Leave the staged run for a later task of the same run to find with `held`."""
-        self._store.write_json(_record(self.day, self.run, RUN_SUFFIX), self._record(HELD))
+        store = self._store
+        self._still_current(store)
+        store.write_json(_record(self.day, self.run, RUN_SUFFIX), self._record(HELD))
 
     def withhold(self, reason: str) -> None:
         """Never publish this run; keep what it staged (the latest withheld run of D only) for investigation."""
@@ -317,6 +329,7 @@ class DayPublication:
         """Commit, swap the run's directories in, clean up: D is now this run's, whole."""
         store = self._store
         self.on_step("commit")
+        self._still_current(store)
         journal = {
             "day": self.day.isoformat(),
             "run": self.run,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.publication import begin, held, read_published, recover
+from jobs.publication import PublicationSuperseded, begin, held, read_published, recover
 from tests.jobs.publish_steps import DAY, DIRECTORIES, FILES, OTHER_DAY, RUNS, publish, store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,3 +168,16 @@ def test_another_days_committed_run_is_completed_only_once_its_owner_must_be_gon
     completed = recover(str(lake), other, now=datetime.fromtimestamp(later, UTC) + timedelta(hours=2))
     assert len(completed) == 1
     assert _published(lake) == _day("B")
+
+
+def test_a_run_discarded_by_a_newer_one_refuses_to_publish_and_d_keeps_its_outputs(tmp_path: Path) -> None:
+    lake = _lake(tmp_path, "local")
+    directories = [str(lake / d) for d in DIRECTORIES]
+    overtaken = begin(str(lake), DAY, directories=directories)
+    staged = Path(overtaken.target(str(lake / "reports/date=2021-08-03/index.html")))
+    staged.parent.mkdir(parents=True)
+    staged.write_bytes(b"overtaken")
+    begin(str(lake), DAY, directories=directories)
+    with pytest.raises(PublicationSuperseded, match="discarded by a newer run"):
+        overtaken.publish()
+    assert _published(lake) == _day("A")
