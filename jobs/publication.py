@@ -34,7 +34,7 @@ the copying of D's files. `read_published` gives an outside reader one run
 for certain: it reads again whenever a commit record of D was pending or
 `published.json` changed during its read. One publisher per day at a time:
 the DAGs run one run each at a time, a person's CLI run should not overlap
-them on the same day.
+them on the same day; a run a newer one discarded refuses to publish.
 
 The DAG's tasks hand each other nothing but the lake, so a run can be held
 (`hold`) after the trace and found again (`held`) by the validation and the
