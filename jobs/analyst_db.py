@@ -26,7 +26,7 @@ import duckdb
 import pyarrow as pa
 
 from jobs.publication import DIRECT, DayOutputs
-from schemas.lake import CASES, CONTACTS, EXPOSURES_CURATED, QUARANTINE, RAW
+from schemas.lake import CASES, CONTACTS, EXPOSURES_CURATED, PREDICTION, QUARANTINE, RAW, SENSOR_QUALITY
 from schemas.staff_check import STAFF_CHECK_AGENCIES
 from tracelake.lake import CURATED, DUCKDB_FILE, MANIFESTS, PUBLIC
 from tracelake.lake import QUARANTINE as QUARANTINE_DIR
@@ -67,6 +67,11 @@ PARQUET_VIEWS: tuple[ParquetView, ...] = (
                 doc="F1/F2 of each run day, one row per exposed person (pseudonyms)."),
     ParquetView("cases", f"{CURATED}/cases/date=*/*.parquet", CASES,
                 doc="Case status per person as of each run day."),
+    ParquetView("prediction", f"{CURATED}/prediction/date=*/*.parquet", PREDICTION,
+                doc="How well each rule predicts: per group of F1 flags up to each day, how many became F0 "
+                    "within the follow-up, with a 95 % Wilson interval."),
+    ParquetView("sensor_quality", f"{CURATED}/sensor_quality/date=*/*.parquet", SENSOR_QUALITY,
+                doc="Bluetooth sensor checks of each day (clock skew, bursts, RSSI outliers): counted, not filtered."),
     ParquetView("quarantine", f"{QUARANTINE_DIR}/*/date=*/*.parquet", QUARANTINE, hidden=("raw_value",),
                 doc="Rejected events with their reason (without the raw message)."),
     ParquetView("staff_check_agencies", f"{PUBLIC}/staff_check_agencies/date=*/*.parquet", STAFF_CHECK_AGENCIES,
@@ -244,6 +249,8 @@ MATERIALIZED: tuple[str, ...] = (
     "contacts",
     "exposures",
     "cases",
+    "prediction",
+    "sensor_quality",
     "quarantine",
     "run_manifests",
     "exposure_districts",

@@ -17,9 +17,14 @@ from datetime import date
 from typing import Any
 
 from jobs.analyst_db import build_analyst_db
+from jobs.prediction import TABLE as PREDICTION
+from jobs.prediction import write_prediction
 from jobs.province import ProvinceSummary, build_province_outputs, province_sections
 from jobs.publication import DayPublication, begin
 from jobs.report import Audience, build_report
+from jobs.report.rule_quality import PredictionSection, SensorQualitySection
+from jobs.sensor_quality import TABLE as SENSOR_QUALITY
+from jobs.sensor_quality import write_sensor_quality
 from jobs.staff_check.section import StaffCheckSection
 from jobs.worklists import WorklistSummary, write_worklists
 from tracelake.lake import Lake
@@ -49,6 +54,8 @@ def export_directories(lake: Lake, day: date) -> list[str]:
         *(lake.public_day(table, day) for table in PROVINCE_TABLES),
         lake.report_day(day),
         lake.tracer_report_day(day),
+        lake.curated_day(PREDICTION, day),
+        lake.curated_day(SENSOR_QUALITY, day),
     ]
 
 
@@ -76,14 +83,18 @@ def export_day(
         publication = begin(lake_root, day, directories=export_directories(lake, day), files=analyst_files(lake))
     worklists = write_worklists(lake_root, day, rules, vault=vault, outputs=publication)
     province = build_province_outputs(lake_root, day, rules, outputs=publication)
+    prediction = write_prediction(lake_root, day, rules, outputs=publication)
+    sensor_quality = write_sensor_quality(lake_root, day, rules, outputs=publication)
     database = None
     if "://" not in lake_root:
         database = publication.published_path(str(build_analyst_db(lake_root, day, rules=rules, outputs=publication)))
     sections = [*province_sections(province), StaffCheckSection()]
     staged_report = build_report(lake_root, day, rules, counts=counts, extra_sections=sections, outputs=publication)
     report = publication.published_path(str(staged_report))
+    tracers_only = [PredictionSection(day, prediction), SensorQualitySection(day, sensor_quality)]
     staged_tracer_report = build_report(
-        lake_root, day, rules, counts=counts, extra_sections=sections, audience=Audience.TRACERS, outputs=publication
+        lake_root, day, rules, counts=counts, extra_sections=[*sections, *tracers_only], audience=Audience.TRACERS,
+        outputs=publication,
     )
     tracer_report = publication.published_path(str(staged_tracer_report))
     publication.publish()
@@ -95,6 +106,8 @@ def export_day(
         **{table.replace("_", " "): lake.public_day(table, day) for table in PROVINCE_TABLES},
         "map": publication.published_path(str(province.map_path)),
         "report": report,
+        "prediction": lake.curated_day(PREDICTION, day),
+        "sensor quality": lake.curated_day(SENSOR_QUALITY, day),
     }
     if database is not None:
         paths["duckdb"] = database

@@ -132,7 +132,9 @@ class LakeBuilder:
         tx_power: int | None = None,
         event_id: str | None = None,
         partition: int = 0,
+        landed_at: Instant | None = None,
     ) -> str:
+        """`landed_at`: the lander's clock when it landed the sighting (left null, as older landers did, if None)."""
         return self._add(
             "proximity",
             {
@@ -144,6 +146,7 @@ class LakeBuilder:
                 "contact_os": contact_os,
                 "observed_at": self.at(observed_at),
                 "tx_power": tx_power,
+                "landed_at": None if landed_at is None else self.at(landed_at),
             },
             partition,
         )
