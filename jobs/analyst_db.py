@@ -145,9 +145,8 @@ def _parquet_select(con: duckdb.DuckDBPyConnection, root: str, view: ParquetView
         hidden = [name for name in view.hidden if name in landed]
         exclude = f" EXCLUDE ({', '.join(hidden)})" if hidden else ""
         selects.append(f"SELECT *{exclude} FROM {reader}")
-    if not selects:
-        return _empty_select(con, view.schema, view.hidden)
-    return " UNION ALL BY NAME ".join(selects)
+    # The typed empty select gives every column of the schema, null in files landed before it existed.
+    return " UNION ALL BY NAME ".join([*selects, _empty_select(con, view.schema, view.hidden)])
 
 
 def _manifest_select(con: duckdb.DuckDBPyConnection, root: str, outputs: DayOutputs) -> str:
@@ -165,7 +164,8 @@ def _derived_views(rules: Rules) -> dict[str, str]:
             SELECT venue_id, name, district_code, province_code, kind, lat, lon, kafka_offset, date AS landed_date
             FROM raw_venues
             QUALIFY row_number() OVER (
-                PARTITION BY venue_id ORDER BY kafka_offset DESC, kafka_timestamp DESC NULLS LAST, date DESC) = 1
+                PARTITION BY venue_id
+                ORDER BY landed_at DESC NULLS LAST, kafka_partition DESC, kafka_offset DESC, date DESC) = 1
         """,
         # One district per exposed person and run day: the district of the registered venue of
         # their most recent venue exposure; else (Bluetooth only, or an unregistered venue) the

@@ -1,8 +1,9 @@
 """Case status as of the end of D, in Spark: who is F0 and over which window they expose others.
 
 The latest `confirmed`/`discarded` report decides, whatever order reports
-arrived in; a tie on reported_at goes to `confirmed`, then to the later Kafka
-position. Isolation is the earliest `isolated_at` of any `isolated` report.
+arrived in; a tie on reported_at goes to `confirmed`, then to the report landed
+later, by (landed_at NULLS FIRST, kafka_partition, kafka_offset). Isolation is
+the earliest `isolated_at` of any `isolated` report.
 Window starts are local midnights of arbitrary dates, taken from
 `jobs.params.midnights` so both engines agree to the microsecond: the candidate
 dates of every confirmed report (a handful) go to the driver and come back as
@@ -21,6 +22,7 @@ def case_rows(spark: SparkSession, reports: DataFrame, params: TraceParams) -> D
     latest_first = Window.partitionBy("person").orderBy(
         F.col("reported_us").desc(),
         (F.col("kind") == CONFIRMED).desc(),
+        F.col("landed_order").desc(),
         F.col("kafka_partition").desc(),
         F.col("kafka_offset").desc(),
     )

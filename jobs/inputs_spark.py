@@ -2,8 +2,8 @@
 
 Rows the trace cannot use are dropped first and counted per reason
 (`jobs.usable`). Each topic is then deduplicated on `event_id` (the copy with
-the smallest (kafka_partition, kafka_offset) wins; `_resent` says how it
-finds the copies) before the exact-instant filter, then checkpointed in memory: every tier
+the smallest (landed_at NULLS FIRST, kafka_partition, kafka_offset) wins;
+`_resent` says how it finds the copies) before the exact-instant filter, then checkpointed in memory: every tier
 scans stays and sightings again, and writing rows as they are costs half of
 building Spark's columnar cache. Counts for the manifest are gathered with
 observations during the jobs that find resends and fill the cache.
@@ -20,7 +20,7 @@ from jobs.engine import TopicCounts
 from jobs.inputs import InputPlan
 from jobs.params import TraceParams
 from jobs.usable import unusable_counts
-from jobs.usable_spark import REASON, counted_reasons, judged, reason_counts
+from jobs.usable_spark import LANDED_ORDER, REASON, counted_reasons, judged, landed_order, reason_counts
 from schemas.lake import RAW
 
 BROADCAST_RESENDS = 2_000_000
@@ -34,7 +34,7 @@ class SparkInputs:
     sightings: DataFrame
     """reporter, contact, observed_us: close sightings only (rssi at or above the pair's threshold)."""
     reports: DataFrame
-    """person, kind, reported_us, sample_date, onset_date, isolated_us, kafka_partition, kafka_offset."""
+    """person, kind, reported_us, sample_date, onset_date, isolated_us, landed_order, kafka_partition, kafka_offset."""
     counts: dict[str, TopicCounts]
 
 
@@ -51,7 +51,7 @@ def event_hash() -> Column:
 
 
 def _resent(raw: DataFrame, topic: str) -> tuple[DataFrame, int]:
-    """event_id and first Kafka position of every event seen more than once, and the copies beyond the first.
+    """event_id and first position of every event seen more than once, and the copies beyond the first.
 
     Copies are first counted per 64-bit hash of event_id: a hash aggregate
     over longs, cheaper than one over strings. Rows whose hash is seen
@@ -78,7 +78,10 @@ def _resent(raw: DataFrame, topic: str) -> tuple[DataFrame, int]:
     resent = (
         raw.join(wanted, event_hash() == wanted["_hash"], "left_semi")
         .groupBy("event_id")
-        .agg(F.count(F.lit(1)).alias("_copies"), F.min(F.struct("kafka_partition", "kafka_offset")).alias("_first"))
+        .agg(
+            F.count(F.lit(1)).alias("_copies"),
+            F.min(F.struct(LANDED_ORDER, "kafka_partition", "kafka_offset")).alias("_first"),
+        )
         .filter(F.col("_copies") > 1)
         .observe(counted, F.count(F.lit(1)).alias("ids"), F.sum("_copies").alias("copies"))
         .select("event_id", "_first")
@@ -93,7 +96,8 @@ def _first_copies(raw: DataFrame, resent: DataFrame, duplicates: int) -> DataFra
     if duplicates == 0:
         return raw
     first = F.col("_first").isNull() | (
-        (F.col("kafka_partition") == F.col("_first.kafka_partition"))
+        (F.col(LANDED_ORDER) == F.col(f"_first.{LANDED_ORDER}"))
+        & (F.col("kafka_partition") == F.col("_first.kafka_partition"))
         & (F.col("kafka_offset") == F.col("_first.kafka_offset"))
     )
     others = F.broadcast(resent) if duplicates <= BROADCAST_RESENDS else resent
@@ -196,6 +200,7 @@ class _Reports(_Keep):
             "sample_date",
             "onset_date",
             F.unix_micros("isolated_at").alias("isolated_us"),
+            LANDED_ORDER,
             "kafka_partition",
             "kafka_offset",
         ).filter(F.col("reported_us") < self.params.end_of_day_us)
@@ -212,6 +217,7 @@ def read_inputs(spark: SparkSession, plan: InputPlan, params: TraceParams) -> Sp
     for topic, keep in keeps.items():
         files = plan.files[topic]
         rows = judged(spark, read_raw(spark, topic, files), topic, params)
+        rows = rows.withColumn(LANDED_ORDER, landed_order(params))
         frames[topic], counts[topic] = _counted(topic, files, rows, keep)
     return SparkInputs(
         stays=frames["checkins"], sightings=frames["proximity"], reports=frames["case_reports"], counts=counts

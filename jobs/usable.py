@@ -33,6 +33,15 @@ DEFAULT_EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
 LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 """Later instants cannot be moved by a day (a stay, a linger) and shown in any local time."""
 LATEST_US = epoch_micros(LATEST)
+NO_LANDING = -(2**63) + 1
+"""The order of a copy without a plausible `landed_at` among copies of one event: before every landed one.
+
+Resent copies are ordered by (landed_at NULLS FIRST, kafka_partition,
+kafka_offset): offsets alone are not comparable across incarnations of a
+topic. `landed_at` is the lander's clock, never the event's content, so an
+implausible one (outside the plausible instants) orders like a missing one
+instead of making the row unusable.
+"""
 CASE_DAYS_BEFORE_REPORT = 60
 CASE_DAYS_AFTER_REPORT = 1
 RSSI_RANGE = (-127, 20)

@@ -15,6 +15,7 @@ from jobs.params import TraceParams
 from jobs.usable import (
     CHECKS,
     LATEST_US,
+    NO_LANDING,
     Between,
     CaseDate,
     Check,
@@ -30,6 +31,7 @@ from jobs.usable import (
 )
 
 REASON = "_unusable"
+LANDED_ORDER = "landed_order"
 
 
 def _bounds_of(column: str) -> tuple[str, str, str]:
@@ -101,6 +103,12 @@ def judged(spark: SparkSession, raw: DataFrame, topic: str, params: TraceParams)
     bounded = _with_case_date_bounds(spark, raw, columns, params)
     helpers = [name for column in columns for name in _bounds_of(column)]
     return bounded.withColumn(REASON, reason).drop(*helpers)
+
+
+def landed_order(params: TraceParams) -> Column:
+    """landed_at as epoch microseconds where plausible, else NO_LANDING: copies of an event sort on it first."""
+    landed = F.unix_micros("landed_at")
+    return F.when(landed.between(params.earliest_us, LATEST_US), landed).otherwise(F.lit(NO_LANDING))
 
 
 def reason_counts(topic: str) -> list[Column]:

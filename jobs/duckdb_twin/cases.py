@@ -16,7 +16,7 @@ WITH verdicts AS (
     WHERE kind IN ('confirmed', 'discarded')
     QUALIFY row_number() OVER (
         PARTITION BY person
-        ORDER BY reported_us DESC, (kind = 'confirmed') DESC, kafka_partition DESC, kafka_offset DESC
+        ORDER BY reported_us DESC, (kind = 'confirmed') DESC, landed_order DESC, kafka_partition DESC, kafka_offset DESC
     ) = 1
 ), isolations AS (
     SELECT person, min(isolated_us) AS isolated_at_us

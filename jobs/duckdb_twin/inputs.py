@@ -2,30 +2,37 @@
 
 Same reading as the Spark job (jobs/inputs_spark.py): unusable rows dropped
 and counted (`jobs.usable`), first copy of each event_id by
-(kafka_partition, kafka_offset), then exact instants.
+(landed_at NULLS FIRST, kafka_partition, kafka_offset), then exact instants.
+Files are read by column name, over an empty table of the lake's schema: files
+landed before a column existed (`landed_at`) read it as null.
 """
 
 
 import duckdb
 
 from jobs.duckdb_twin.sql import scalar
-from jobs.duckdb_twin.usable import judged, reason_counts, release, usable
+from jobs.duckdb_twin.usable import judged, landed_order, reason_counts, release, usable
 from jobs.engine import TopicCounts
 from jobs.inputs import InputPlan
 from jobs.params import TraceParams
 from jobs.usable import unusable_counts
 from schemas.lake import RAW
 
+_FILES = "(SELECT * FROM {empty} UNION ALL BY NAME SELECT * FROM read_parquet($files, union_by_name = true))"
+"""The planned files by column name, with every column of the lake's schema (null where a file lacks it)."""
+
 _RESENT = """
 CREATE OR REPLACE TEMP TABLE resent AS
-SELECT event_id, count(*) AS copies, min({{'partition': kafka_partition, 'offset': kafka_offset}}) AS first
+SELECT event_id, count(*) AS copies,
+       min({{'landed': landed_order, 'partition': kafka_partition, 'offset': kafka_offset}}) AS first
 FROM {source} GROUP BY event_id HAVING count(*) > 1
 """
 
 _FIRST_COPIES = """(
     SELECT events.* FROM {source} events LEFT JOIN resent USING (event_id)
     WHERE resent.event_id IS NULL
-       OR (events.kafka_partition = resent.first.partition AND events.kafka_offset = resent.first.offset)
+       OR (events.landed_order = resent.first.landed AND events.kafka_partition = resent.first.partition
+           AND events.kafka_offset = resent.first.offset)
 )"""
 
 _STAYS = """
@@ -56,7 +63,7 @@ WHERE s.rssi >= t.threshold_dbm
 _REPORTS = """
 CREATE OR REPLACE TEMP TABLE reports AS
 SELECT person_pseudonym AS person, kind, epoch_us(reported_at) AS reported_us, sample_date, onset_date,
-       epoch_us(isolated_at) AS isolated_us, kafka_partition, kafka_offset
+       epoch_us(isolated_at) AS isolated_us, landed_order, kafka_partition, kafka_offset
 FROM {events}
 WHERE epoch_us(reported_at) < $range_end_us
 """
@@ -79,14 +86,17 @@ def load_inputs(con: duckdb.DuckDBPyConnection, plan: InputPlan, params: TracePa
     counts: dict[str, TopicCounts] = {}
     for topic, statements in steps.items():
         files = list(plan.files[topic])
+        empty = f"{topic}_empty"
+        con.register(empty, RAW[topic].empty_table())
         if files:
-            source, files_parameter = "read_parquet($files)", {"files": files}
+            source = _FILES.format(empty=empty)
+            files_parameter = {"files": files}
         else:
-            source, files_parameter = f"{topic}_empty", {}
-            con.register(source, RAW[topic].empty_table())
+            source, files_parameter = empty, {}
         rows = judged(con, topic, source, files_parameter, params)
-        con.execute(_RESENT.format(source=usable(rows)), files_parameter)
-        events = _FIRST_COPIES.format(source=usable(rows))
+        ordered = f"(SELECT *, {landed_order(params)} AS landed_order FROM {usable(rows)})"
+        con.execute(_RESENT.format(source=ordered), files_parameter)
+        events = _FIRST_COPIES.format(source=ordered)
         for statement, parameters in statements:
             uses_files = "{events}" in statement
             con.execute(statement.format(events=events), {**parameters, **(files_parameter if uses_files else {})})
@@ -100,8 +110,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, plan: InputPlan, params: TracePa
             rows_kept=kept,
             unusable=unusable_counts(reason_counts(con, rows, files_parameter)),
         )
-        if not files:
-            con.unregister(source)
+        con.unregister(empty)
         release(con, topic)
     con.execute("DROP TABLE sightings_in_range")
     con.execute("DROP TABLE resent")

@@ -16,6 +16,7 @@ from jobs.params import TraceParams
 from jobs.usable import (
     CHECKS,
     LATEST,
+    NO_LANDING,
     Between,
     CaseDate,
     Check,
@@ -97,6 +98,12 @@ def judged(
         )
     reason = _reason(topic, from_epoch_micros(params.earliest_us))
     return f"(SELECT events.*, {reason} AS {REASON} FROM {source} events {joins})"
+
+
+def landed_order(params: TraceParams) -> str:
+    """landed_at as epoch microseconds where plausible, else NO_LANDING (twin of `jobs.usable_spark.landed_order`)."""
+    plausible = f"landed_at BETWEEN {_timestamp(from_epoch_micros(params.earliest_us))} AND {_timestamp(LATEST)}"
+    return f"CASE WHEN {plausible} THEN epoch_us(landed_at) ELSE {NO_LANDING} END"
 
 
 def release(con: duckdb.DuckDBPyConnection, topic: str) -> None:

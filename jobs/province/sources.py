@@ -83,7 +83,7 @@ class ProvinceSources:
     Views (all times in epoch microseconds, `*_day` a local date):
     - `run`: one row of `RunBounds`;
     - `calendar(day, day_start_us, day_end_us)`: the lookback's local days, D included;
-    - `venue`: the latest registration of each venue (highest kafka_offset);
+    - `venue`: the latest registration of each venue (last by landed_at NULLS FIRST, kafka_partition, kafka_offset);
     - `checkin(event_id, person, venue_id, checkin_us, leave_us)`: one row per check-in up to
       the end of D, `leave_us` the checkout or checkin + default stay (no linger);
     - `f0_window(person, window_start_us, window_end_us)`: confirmed cases of D, non-empty windows;
@@ -164,7 +164,7 @@ class ProvinceSources:
                 continue
             files.extend(_segments(fs, partition.path))
         schema = RAW[topic]
-        wanted = [*columns, "event_id", "kafka_partition", "kafka_offset"]
+        wanted = [*columns, "event_id", "landed_at", "kafka_partition", "kafka_offset"]
         events = ds.dataset(files, schema=schema, filesystem=fs, format="parquet").to_table(
             columns=list(dict.fromkeys(wanted))
         )
@@ -175,7 +175,8 @@ class ProvinceSources:
         first_copies = self.table(
             f"""
             SELECT * EXCLUDE (copy) FROM (
-                SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY kafka_partition, kafka_offset) AS copy
+                SELECT *, row_number() OVER (
+                    PARTITION BY event_id ORDER BY landed_at NULLS FIRST, kafka_partition, kafka_offset) AS copy
                 FROM {name}
             ) WHERE copy = 1
             """
@@ -213,7 +214,8 @@ class ProvinceSources:
             CREATE TEMP TABLE venue AS
             SELECT venue_id, name, district_code, province_code, kind, lat, lon
             FROM _venue_registrations
-            QUALIFY row_number() OVER (PARTITION BY venue_id ORDER BY kafka_offset DESC, kafka_partition DESC) = 1
+            QUALIFY row_number() OVER (
+                PARTITION BY venue_id ORDER BY landed_at DESC NULLS LAST, kafka_partition DESC, kafka_offset DESC) = 1
             """
         )
 

@@ -74,6 +74,7 @@ class LakeBuilder:
         self._identities: dict[str, str] = {}
         self._event_serial = 0
         self._batch = 0
+        self.incarnation = "lakebuilder"
         self.rejected: list[tuple[str, str]] = []
 
     # --- people and times -------------------------------------------------
@@ -106,7 +107,9 @@ class LakeBuilder:
         source: str = "qr_venue",
         event_id: str | None = None,
         partition: int = 0,
+        landed_at: Instant | None = None,
     ) -> str:
+        """`landed_at`: the lander's clock when it landed the check-in (left null, as older landers did, if None)."""
         return self._add(
             "checkins",
             {
@@ -116,6 +119,7 @@ class LakeBuilder:
                 "checkin_at": self.at(checkin_at),
                 "checkout_at": None if checkout_at is None else self.at(checkout_at),
                 "source": source,
+                "landed_at": None if landed_at is None else self.at(landed_at),
             },
             partition,
         )
@@ -162,7 +166,9 @@ class LakeBuilder:
         isolated_at: Instant | None = None,
         event_id: str | None = None,
         partition: int = 0,
+        landed_at: Instant | None = None,
     ) -> str:
+        """`landed_at`: the lander's clock when it landed the report (left null, as older landers did, if None)."""
         return self._add(
             "case_reports",
             {
@@ -173,6 +179,7 @@ class LakeBuilder:
                 "sample_date": _day(sample_date),
                 "onset_date": _day(onset_date),
                 "isolated_at": None if isolated_at is None else self.at(isolated_at),
+                "landed_at": None if landed_at is None else self.at(landed_at),
             },
             partition,
         )
@@ -214,8 +221,17 @@ class LakeBuilder:
 
     # --- writing ----------------------------------------------------------
 
-    def write(self) -> list[Path]:
-        """Land everything added since the last write: one segment per topic, local day and partition."""
+    def new_incarnation(self, incarnation: str) -> None:
+        """What follows lands as a restarted broker's would: offsets from 0 again, names with another incarnation."""
+        self.incarnation = incarnation
+        self._next_offset.clear()
+
+    def write(self, *, old_style: bool = False) -> list[Path]:
+        """Land everything added since the last write: one segment per topic, local day and partition.
+
+        `old_style`: as a lander from before incarnations and `landed_at` did: names
+        `topic+partition+offset`, no `landed_at` column.
+        """
         self._batch += 1
         groups: dict[tuple[str, date, int], list[_Pending]] = defaultdict(list)
         for pending in self._pending:
@@ -224,8 +240,14 @@ class LakeBuilder:
         for (topic, day, partition), events in sorted(groups.items()):
             directory = Path(self.lake.raw_day(topic, day))
             directory.mkdir(parents=True, exist_ok=True)
-            path = directory / segment_file_name(topic, partition, "lakebuilder", events[0].offset)
-            pq.write_table(pa.Table.from_pylist([event.row for event in events], schema=RAW[topic]), path)
+            table = pa.Table.from_pylist([event.row for event in events], schema=RAW[topic])
+            if old_style:
+                table = table.drop_columns(["landed_at"])
+                name = f"{topic}+{partition}+{events[0].offset:020d}.parquet"
+            else:
+                name = segment_file_name(topic, partition, self.incarnation, events[0].offset)
+            path = directory / name
+            pq.write_table(table, path)
             written.append(path)
         if self._identities:
             pairs = {"pseudonym": list(self._identities), "person_id": list(self._identities.values())}
@@ -249,7 +271,7 @@ class LakeBuilder:
         columns = [_raw_column([row.get(field.name) for row in filled], field.type) for field in schema]
         directory = Path(self.lake.raw_day(topic, _day(day) or date.min))
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / segment_file_name(topic, partition, "handmade", first)
+        path = directory / segment_file_name(topic, partition, self.incarnation, first)
         pq.write_table(pa.Table.from_arrays(columns, schema=schema), path)
         return path
 
