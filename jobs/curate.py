@@ -41,8 +41,9 @@ def _constant(value: str, rows: int) -> pa.Array:
 
 
 def curate(
-    output: EngineOutput, rules_version: str, tier_name: Callable[[int], str], max_depth: int
+    output: EngineOutput, rules_version: str, tier_name: Callable[[int], str], max_depth: int, risk: pa.Array
 ) -> CuratedTables:
+    """The lake's tables; `risk` is the score of each row of `output.exposed`, in its order (`jobs.risk`)."""
     contacts = output.contacts
     contact_table = pa.Table.from_arrays(
         [
@@ -59,6 +60,8 @@ def curate(
             contacts["os_pair"],
             contacts["rssi_mean"],
             contacts["rssi_max"],
+            contacts["imputed_checkout"],
+            contacts["venue_visitors"],
         ],
         schema=CONTACTS,
     ).sort_by(
@@ -85,6 +88,8 @@ def curate(
             exposed["cases"],
             exposed["venue_ids"],
             _constant(rules_version, exposed.num_rows),
+            exposed["imputed_checkout"],
+            risk,
         ],
         schema=EXPOSURES_CURATED,
     ).sort_by([("tier", "ascending"), ("person_pseudonym", "ascending")])

@@ -47,9 +47,15 @@ CONTACT_ROWS = pa.schema(
         pa.field("os_pair", pa.string()),
         pa.field("rssi_mean", pa.float64()),
         pa.field("rssi_max", pa.int32()),
+        pa.field("imputed_checkout", pa.bool_(), nullable=False),
+        pa.field("venue_visitors", pa.int64()),
     ]
 )
-"""One row per exposure of a tier-(k+1) person to a tier-k source; the last three for Bluetooth only."""
+"""One row per exposure of a tier-(k+1) person to a tier-k source; os_pair and rssi for Bluetooth only.
+
+`imputed_checkout`: a venue exposure whose source or target stay had no checkout (its end is the default
+stay); `venue_visitors`: people with a stay at the venue meeting the exposure, both of them included.
+"""
 
 EXPOSED_ROWS = pa.schema(
     [
@@ -62,9 +68,11 @@ EXPOSED_ROWS = pa.schema(
         pa.field("sources", _NAMES, nullable=False),
         pa.field("cases", _NAMES, nullable=False),
         pa.field("venue_ids", _NAMES, nullable=False),
+        pa.field("imputed_checkout", pa.bool_(), nullable=False),
     ]
 )
-"""One row per exposed person (tier >= 1); lists sorted and distinct."""
+"""One row per exposed person (tier >= 1); lists sorted and distinct; `imputed_checkout` when every one of
+the person's exposures rests on an imputed checkout."""
 
 
 @dataclass(frozen=True)

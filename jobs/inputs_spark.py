@@ -30,7 +30,8 @@ BROADCAST_RESENDS = 2_000_000
 @dataclass(frozen=True)
 class SparkInputs:
     stays: DataFrame
-    """person, venue_id, start_us, end_us: a check-in's stay (checkout or default stay), no linger."""
+    """person, venue_id, start_us, end_us, imputed: a check-in's stay (checkout, else the default stay and
+    imputed true), no linger."""
     sightings: DataFrame
     """reporter, contact, observed_us: close sightings only (rssi at or above the pair's threshold)."""
     reports: DataFrame
@@ -149,7 +150,8 @@ class _Stays(_Keep):
         start = F.unix_micros("checkin_at")
         end = F.coalesce(F.unix_micros("checkout_at"), start + F.lit(self.params.default_stay_us))
         stays = events.select(
-            F.col("person_pseudonym").alias("person"), "venue_id", start.alias("start_us"), end.alias("end_us")
+            F.col("person_pseudonym").alias("person"), "venue_id", start.alias("start_us"), end.alias("end_us"),
+            F.col("checkout_at").isNull().alias("imputed"),
         )
         return stays.filter(
             (F.col("start_us") < self.params.range_end_us) & (F.col("end_us") >= self.params.range_start_us)

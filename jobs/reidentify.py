@@ -61,6 +61,8 @@ def reidentify(curated: pa.Table, identities: pa.Table) -> pa.Table:
             _sorted_person_id_lists(curated["case_pseudonyms"], identities),
             curated["venue_ids"],
             curated["rules_version"],
+            curated["imputed_checkout"],
+            curated["risk_score"],
         ],
         schema=EXPOSURES_EXPORT,
     )

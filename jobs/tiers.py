@@ -15,6 +15,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from jobs.ble_exposure import ble_exposures
+from jobs.crowding import with_venue_visitors
 from jobs.engine import CONFIRMED
 from jobs.inputs_spark import SparkInputs
 from jobs.params import TraceParams
@@ -22,7 +23,7 @@ from jobs.venue_exposure import venue_exposures
 
 _ROUND_COLUMNS = (
     "source string, target string, channel string, venue_id string, start_us long, end_us long, "
-    "os_pair string, rssi_mean double, rssi_max int, source_depth int, target_depth int"
+    "os_pair string, rssi_mean double, rssi_max int, imputed_checkout boolean, source_depth int, target_depth int"
 )
 
 
@@ -89,6 +90,7 @@ def _exposed(contacts: DataFrame, people: DataFrame) -> DataFrame:
         F.array_sort(F.collect_set("channel")).alias("channels"),
         F.array_sort(F.collect_set("source")).alias("sources"),
         F.array_sort(F.collect_set("venue_id")).alias("venue_ids"),
+        F.bool_and("imputed_checkout").alias("imputed_checkout"),
     )
     return (
         per_person.join(_union_length(contacts), "target")
@@ -103,6 +105,7 @@ def _exposed(contacts: DataFrame, people: DataFrame) -> DataFrame:
             "sources",
             "cases",
             "venue_ids",
+            "imputed_checkout",
         )
     )
 
@@ -120,7 +123,10 @@ def trace_tiers(spark: SparkSession, inputs: SparkInputs, cases: DataFrame, para
     for depth in range(1, params.max_depth + 1):
         exposures = (
             venue_exposures(inputs.stays, sources, tiered, params)
-            .unionByName(ble_exposures(inputs.sightings, sources, tiered, calendar, params))
+            .unionByName(
+                ble_exposures(inputs.sightings, sources, tiered, calendar, params)
+                .withColumn("imputed_checkout", F.lit(False))
+            )
             .withColumn("source_depth", F.lit(depth - 1))
             .withColumn("target_depth", F.lit(depth))
             .localCheckpoint()
@@ -137,10 +143,10 @@ def trace_tiers(spark: SparkSession, inputs: SparkInputs, cases: DataFrame, para
     if not rounds:
         empty = spark.createDataFrame([], _ROUND_COLUMNS)
         empty_people = spark.createDataFrame([], "person string, depth int, cases array<string>")
-        return SparkTiers(contacts=empty, exposed=_exposed(empty, empty_people))
+        return SparkTiers(contacts=with_venue_visitors(empty, inputs.stays), exposed=_exposed(empty, empty_people))
     contacts = rounds[0]
     everyone = people[0].select("person", "depth", "cases")
     for more, tier in zip(rounds[1:], people[1:], strict=True):
         contacts = contacts.unionByName(more)
         everyone = everyone.unionByName(tier.select("person", "depth", "cases"))
-    return SparkTiers(contacts=contacts, exposed=_exposed(contacts, everyone))
+    return SparkTiers(contacts=with_venue_visitors(contacts, inputs.stays), exposed=_exposed(contacts, everyone))

@@ -30,6 +30,7 @@ from jobs.outputs import PART_FILE, DayDirectory, stage_directories
 from jobs.params import TraceParams
 from jobs.publication import DayPublication, Step, begin, recover, unwatched
 from jobs.reidentify import pseudonyms_named, reidentify
+from jobs.risk import risk_scores
 from jobs.usable import DEFAULT_EARLIEST
 from tracelake.audit import record_reidentification
 from tracelake.lake import EXPORTS, Lake, join
@@ -120,7 +121,8 @@ def trace_day(
     plan = plan_inputs(lake, day, rules.lookback_days)
     output = runner.run(plan, params)
     clock = time.perf_counter()
-    curated = curate(output, rules.version, rules.tier_name, rules.tiers.max_depth)
+    risk = risk_scores(output.contacts, output.exposed, rules.risk, params)
+    curated = curate(output, rules.version, rules.tier_name, rules.tiers.max_depth, risk)
     named = pseudonyms_named(curated.exposures)
     export = reidentify(curated.exposures, read_identities(vault, named))
     record_reidentification(

@@ -23,7 +23,8 @@ def _bucket(column: str) -> Column:
 
 
 def venue_exposures(stays: DataFrame, sources: DataFrame, tiered: DataFrame, params: TraceParams) -> DataFrame:
-    """source, target, channel, venue_id, start_us, end_us for each pair of stays judged an exposure.
+    """source, target, channel, venue_id, start_us, end_us, imputed_checkout for each pair of stays judged an
+    exposure (imputed when either stay lacked a checkout).
 
     `sources`: person, window_start_us, window_end_us (non-empty windows);
     `tiered`: person, everyone already in this or a lower tier (never a target).
@@ -36,6 +37,7 @@ def venue_exposures(stays: DataFrame, sources: DataFrame, tiered: DataFrame, par
             "venue_id",
             F.greatest("start_us", "window_start_us").alias("s_start"),
             F.least(F.col("end_us") + F.lit(params.linger_us), F.col("window_end_us")).alias("s_end"),
+            F.col("imputed").alias("s_imputed"),
         )
         .filter(F.col("s_end") - F.col("s_start") >= params.min_overlap_us)
     )
@@ -54,6 +56,7 @@ def venue_exposures(stays: DataFrame, sources: DataFrame, tiered: DataFrame, par
             "venue_id",
             F.col("start_us").alias("t_start"),
             F.col("end_us").alias("t_end"),
+            F.col("imputed").alias("t_imputed"),
             F.greatest(_bucket("start_us"), _bucket("reach_start")).alias("first_bucket"),
             F.least(_bucket("end_us"), _bucket("reach_end")).alias("last_bucket"),
         )
@@ -77,4 +80,5 @@ def venue_exposures(stays: DataFrame, sources: DataFrame, tiered: DataFrame, par
         F.lit(None).cast("string").alias("os_pair"),
         F.lit(None).cast("double").alias("rssi_mean"),
         F.lit(None).cast("int").alias("rssi_max"),
+        (F.col("s_imputed") | F.col("t_imputed")).alias("imputed_checkout"),
     )

@@ -109,6 +109,13 @@ VAULT = pa.schema(
     ]
 )
 
+RISK_FIELDS: list[pa.Field] = [
+    pa.field("imputed_checkout", pa.bool_()),
+    pa.field("risk_score", pa.float64()),
+]
+"""After the contract's columns of an exposed person: whether every exposure of theirs rests on an imputed
+checkout, and the risk score that orders the worklists (jobs/risk.py); null in days traced before them."""
+
 # The tracers' table (CONTRACT.md section 3): one row per exposed person.
 EXPOSURES_EXPORT = pa.schema(
     [
@@ -122,6 +129,7 @@ EXPOSURES_EXPORT = pa.schema(
         pa.field("case_ids", pa.list_(pa.string()), nullable=False),
         pa.field("venue_ids", pa.list_(pa.string()), nullable=False),
         pa.field("rules_version", pa.string(), nullable=False),
+        *RISK_FIELDS,
     ]
 )
 
@@ -138,6 +146,7 @@ EXPOSURES_CURATED = pa.schema(
         pa.field("case_pseudonyms", pa.list_(pa.string()), nullable=False),
         pa.field("venue_ids", pa.list_(pa.string()), nullable=False),
         pa.field("rules_version", pa.string(), nullable=False),
+        *RISK_FIELDS,
     ]
 )
 
@@ -157,10 +166,15 @@ CONTACTS = pa.schema(
         pa.field("os_pair", pa.string()),
         pa.field("rssi_mean", pa.float64()),
         pa.field("rssi_max", pa.int32()),
+        pa.field("imputed_checkout", pa.bool_()),
+        pa.field("venue_visitors", pa.int64()),
     ]
 )
 """Bluetooth edges also carry their encounter's OS pair (`<source os>-<target os>`) and the mean and
-strongest RSSI (dBm) of its close sightings in both directions; null for venue edges."""
+strongest RSSI (dBm) of its close sightings in both directions; null for venue edges. Venue edges carry
+`imputed_checkout` (the source's or the target's stay had no checkout: its end is the default stay; false
+for Bluetooth) and `venue_visitors` (people with a stay at the venue meeting the exposure, both included;
+null for Bluetooth). Both are null in days traced before they existed."""
 
 # Case status per person as of day D (F0s and retractions), for reports and analysts.
 CASES = pa.schema(

@@ -23,6 +23,10 @@ Minutes = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=MINU
 """A duration the rules judge within one day (a stay, a gap, an overlap): finite, never a boolean."""
 Dbm = Annotated[int, Field(strict=True, ge=-127, le=20)]
 """An RSSI threshold on the contract's range of rssi."""
+Factor = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)]
+"""A weight that can only lower a dose."""
+MAX_PEOPLE = 10_000_000
+"""More people than a province has: a bound on counts of people in the rules."""
 
 
 class RulesError(ValueError):
@@ -63,6 +67,31 @@ class TierRules(_Strict):
     max_depth: int = Field(strict=True, ge=1, le=5)
 
 
+class RiskRules(_Strict):
+    """How a person's exposures add up to the worklist's order (docs/tracing.md, "Risk score").
+
+    Every key has a default, so a rules file written before the score existed still loads and ranks.
+    """
+
+    dose_scale_minutes: Minutes = Field(default=60.0, gt=0)
+    venue_weight: Factor = 1.0
+    rssi_doubling_db: float = Field(default=10.0, strict=True, allow_inf_nan=False, gt=0, le=60)
+    max_closeness: float = Field(default=4.0, strict=True, allow_inf_nan=False, ge=1, le=100)
+    crowd_reference_people: int = Field(default=10, strict=True, ge=1, le=MAX_PEOPLE)
+    crowding_exponent: float = Field(default=0.5, strict=True, allow_inf_nan=False, ge=0, le=2)
+    imputed_checkout_weight: Factor = 0.5
+    recency_half_life_days: float = Field(
+        default=7.0, strict=True, allow_inf_nan=False, gt=0, le=MAX_LOOKBACK_DAYS
+    )
+    extra_case_weight: float = Field(default=0.25, strict=True, allow_inf_nan=False, ge=0, le=10)
+
+
+class CapacityRules(_Strict):
+    """Calls a district's team makes a day when the capacity file (`TRACELAKE_CAPACITY`) does not name it."""
+
+    default_calls_per_day: int = Field(default=200, strict=True, ge=0, le=MAX_PEOPLE)
+
+
 class Rules(_Strict):
     version: str = Field(min_length=1)
     timezone: str
@@ -71,6 +100,8 @@ class Rules(_Strict):
     venue: VenueRules
     ble: BleRules
     tiers: TierRules
+    risk: RiskRules = Field(default_factory=RiskRules)
+    capacity: CapacityRules = Field(default_factory=CapacityRules)
     retention_days: int = Field(default=DEFAULT_RETENTION_DAYS, strict=True, ge=3, le=MAX_RETENTION_DAYS)
     """Days of raw events, quarantine, identities and exports kept, the run day included (jobs.retention)."""
 

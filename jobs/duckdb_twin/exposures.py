@@ -15,7 +15,7 @@ CREATE OR REPLACE TEMP TABLE round_exposures AS
 WITH source_stays AS (
     SELECT s.person AS source, st.venue_id,
            greatest(st.start_us, s.window_start_us) AS s_start,
-           least(st.end_us + $linger_us, s.window_end_us) AS s_end
+           least(st.end_us + $linger_us, s.window_end_us) AS s_end, st.imputed
     FROM stays st JOIN sources s ON st.person = s.person
 ), exposing_stays AS (
     SELECT * FROM source_stays WHERE s_end - s_start >= $min_overlap_us
@@ -24,7 +24,8 @@ WITH source_stays AS (
 ), venue AS (
     SELECT src.source, t.person AS target, 'venue' AS channel, src.venue_id,
            greatest(src.s_start, t.start_us) AS start_us, least(src.s_end, t.end_us) AS end_us,
-           CAST(NULL AS VARCHAR) AS os_pair, CAST(NULL AS DOUBLE) AS rssi_mean, CAST(NULL AS INTEGER) AS rssi_max
+           CAST(NULL AS VARCHAR) AS os_pair, CAST(NULL AS DOUBLE) AS rssi_mean, CAST(NULL AS INTEGER) AS rssi_max,
+           src.imputed OR t.imputed AS imputed_checkout
     FROM exposing_stays src JOIN target_stays t
       ON t.venue_id = src.venue_id AND t.start_us <= src.s_end AND t.end_us >= src.s_start
     WHERE t.person <> src.source
@@ -67,14 +68,14 @@ WITH source_stays AS (
     FROM clipped c JOIN calendar d ON d.day_start_us < c.clip_end AND d.day_end_us > c.clip_start
 ), ble AS (
     SELECT source, target, 'ble' AS channel, CAST(NULL AS VARCHAR) AS venue_id, start_us, end_us,
-           os_pair, rssi_mean, rssi_max
+           os_pair, rssi_mean, rssi_max, false AS imputed_checkout
     FROM pieces
     QUALIFY sum(end_us - start_us) OVER (PARTITION BY source, target, day) >= $min_cumulative_us
 )
-SELECT source, target, channel, venue_id, start_us, end_us, os_pair, rssi_mean, rssi_max
+SELECT source, target, channel, venue_id, start_us, end_us, os_pair, rssi_mean, rssi_max, imputed_checkout
 FROM venue WHERE end_us - start_us >= $min_overlap_us
 UNION ALL
-SELECT source, target, channel, venue_id, start_us, end_us, os_pair, rssi_mean, rssi_max FROM ble
+SELECT source, target, channel, venue_id, start_us, end_us, os_pair, rssi_mean, rssi_max, imputed_checkout FROM ble
 """
 
 

@@ -37,9 +37,10 @@ _FIRST_COPIES = """(
 
 _STAYS = """
 CREATE OR REPLACE TEMP TABLE stays AS
-SELECT person, venue_id, start_us, end_us FROM (
+SELECT person, venue_id, start_us, end_us, imputed FROM (
     SELECT person_pseudonym AS person, venue_id, epoch_us(checkin_at) AS start_us,
-           coalesce(epoch_us(checkout_at), epoch_us(checkin_at) + $default_stay_us) AS end_us
+           coalesce(epoch_us(checkout_at), epoch_us(checkin_at) + $default_stay_us) AS end_us,
+           checkout_at IS NULL AS imputed
     FROM {events}
 )
 WHERE start_us < $range_end_us AND end_us >= $range_start_us

@@ -2,6 +2,7 @@
 
 import duckdb
 
+from jobs.duckdb_twin.crowding import count_venue_visitors
 from jobs.duckdb_twin.exposures import judge_round
 from jobs.params import TraceParams
 
@@ -13,7 +14,7 @@ FROM cases WHERE status = 'confirmed' AND window_end_us > window_start_us;
 CREATE OR REPLACE TEMP TABLE contacts (
     source VARCHAR, source_depth INTEGER, target VARCHAR, target_depth INTEGER,
     channel VARCHAR, venue_id VARCHAR, start_us BIGINT, end_us BIGINT,
-    os_pair VARCHAR, rssi_mean DOUBLE, rssi_max INTEGER
+    os_pair VARCHAR, rssi_mean DOUBLE, rssi_max INTEGER, imputed_checkout BOOLEAN
 );
 CREATE OR REPLACE TEMP TABLE people (person VARCHAR, depth INTEGER, cases VARCHAR[]);
 """
@@ -38,7 +39,7 @@ JOIN roots r USING (person)
 _ADVANCE = (
     """INSERT INTO contacts
     SELECT source, CAST($depth AS INTEGER) - 1, target, CAST($depth AS INTEGER), channel, venue_id, start_us, end_us,
-           os_pair, rssi_mean, rssi_max
+           os_pair, rssi_mean, rssi_max, imputed_checkout
     FROM round_exposures""",
     "INSERT INTO people SELECT person, CAST($depth AS INTEGER), cases FROM tier",
 )
@@ -69,17 +70,18 @@ WITH ordered AS (
     SELECT target, min(start_us) AS first_us, max(end_us) AS last_us,
            list_sort(list(DISTINCT channel)) AS channels,
            list_sort(list(DISTINCT source)) AS sources,
-           coalesce(list_sort(list(DISTINCT venue_id) FILTER (WHERE venue_id IS NOT NULL)), []) AS venue_ids
+           coalesce(list_sort(list(DISTINCT venue_id) FILTER (WHERE venue_id IS NOT NULL)), []) AS venue_ids,
+           bool_and(imputed_checkout) AS imputed_checkout
     FROM contacts GROUP BY target
 )
 SELECT p.target AS person, pe.depth, p.first_us, p.last_us, u.union_us,
-       p.channels, p.sources, pe.cases, p.venue_ids
+       p.channels, p.sources, pe.cases, p.venue_ids, p.imputed_checkout
 FROM per_person p JOIN union_lengths u USING (target) JOIN people pe ON pe.person = p.target
 """
 
 
 def trace_tiers(con: duckdb.DuckDBPyConnection, params: TraceParams) -> None:
-    """Fill `contacts` (all rounds) and `people` (person, depth, cases) from `cases`."""
+    """Fill `contacts` (all rounds, with their venue's visitors) and `people` (person, depth, cases) from `cases`."""
     con.register("calendar", params.calendar())
     con.execute(_FIRST_ROUND)
     for depth in range(1, params.max_depth + 1):
@@ -90,3 +92,4 @@ def trace_tiers(con: duckdb.DuckDBPyConnection, params: TraceParams) -> None:
             con.execute(statement, {"depth": depth})
         con.execute(_NEXT_SOURCES)
     con.unregister("calendar")
+    count_venue_visitors(con)

@@ -11,9 +11,10 @@ from tests.jobs.random_province import build_province
 from tests.jobs.tracing import DAY, Traced, run_trace
 
 
-def _people(traced: Traced) -> dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], float]:
+def _people(traced: Traced) -> dict[tuple[str, str, tuple[str, ...], tuple[str, ...], bool], tuple[float, float]]:
     return {
-        (row["person_id"], row["tier"], tuple(row["source_ids"]), tuple(row["case_ids"])): row["exposure_minutes"]
+        (row["person_id"], row["tier"], tuple(row["source_ids"]), tuple(row["case_ids"]), row["imputed_checkout"]):
+            (row["exposure_minutes"], row["risk_score"])
         for row in traced.export.to_pylist()
     }
 
@@ -27,8 +28,8 @@ def _assert_engines_agree(builder: LakeBuilder) -> Traced:
     duckdb = run_trace(builder, "duckdb", write=False)
     spark_people, duckdb_people = _people(spark), _people(duckdb)
     assert spark_people.keys() == duckdb_people.keys()
-    for person, minutes in spark_people.items():
-        assert minutes == pytest.approx(duckdb_people[person], abs=1e-9), person
+    for person, minutes_and_risk in spark_people.items():
+        assert minutes_and_risk == pytest.approx(duckdb_people[person], abs=1e-9), person
     assert _without_minutes(spark.contacts) == _without_minutes(duckdb.contacts)
     assert spark.cases.to_pylist() == duckdb.cases.to_pylist()
     assert spark.result.tier_counts == duckdb.result.tier_counts

@@ -67,6 +67,37 @@ def test_default_stay_on_both_sides(traced: TracedScenario) -> None:
 
 
 @scenario.cell
+def imputed_checkout(c: Cell) -> None:
+    c.confirmed("S")
+    c.checkin("S", "V", "10:00", "11:00")
+    c.checkin("P", "V", "10:00", "11:00")  # both scanned out
+    c.checkin("Q", "V", "10:00")  # Q's end is the default stay
+    c.checkin("S", "W", "14:00")  # S's end is the default stay ...
+    c.checkin("R", "W", "14:00", "15:00")  # ... so R's exposure rests on it
+    c.checkin("P", "W", "14:00", "15:00")  # P: one scanned exposure, one imputed
+    c.encounter("S", "T", "16:00", "16:30")  # Bluetooth never is
+
+
+def test_an_exposure_on_a_default_stay_is_flagged_imputed(traced: TracedScenario) -> None:
+    cell = traced["imputed_checkout"]
+    assert cell.tiers() == {"P": "F1", "Q": "F1", "R": "F1", "T": "F1"}
+    venue = {cell.cell.venue("V"): "V", cell.cell.venue("W"): "W"}
+    edges = {
+        (label, venue.get(row["venue_id"], row["channel"])): (row["imputed_checkout"], row["venue_visitors"])
+        for label in ("P", "Q", "R", "T")
+        for row in traced.traced.contacts.to_pylist()
+        if row["target_pseudonym"] == traced.traced.builder.pseudonym(cell.cell.person(label))
+    }
+    assert edges == {
+        ("P", "V"): (False, 3), ("P", "W"): (True, 3), ("Q", "V"): (True, 3), ("R", "W"): (True, 3),
+        ("T", "ble"): (False, None),
+    }
+    assert {label: cell.row(label)["imputed_checkout"] for label in ("P", "Q", "R", "T")} == {
+        "P": False, "Q": True, "R": True, "T": False,  # a person is flagged when every exposure is
+    }
+
+
+@scenario.cell
 def overlap_bound(c: Cell) -> None:
     c.confirmed("S")
     c.checkin("S", "V", "10:00", "10:30")  # with the linger: until 11:00
@@ -478,6 +509,8 @@ def test_exported_row_sums_the_union_of_exposures(traced: TracedScenario) -> Non
     cell = traced["union_minutes"]
     row = cell.row("P")
     sources = sorted([cell.person_id("S1"), cell.person_id("S2")])
+    assert row.pop("imputed_checkout") is False  # no exposure of P rests on a default stay
+    assert 100 < row.pop("risk_score") < 200  # an F1 of two tiers
     assert row == {
         "person_id": cell.person_id("P"),
         "tier": "F1",
