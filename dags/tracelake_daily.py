@@ -5,10 +5,11 @@ Runs once per local day D of the rules' time zone (`Asia/Ho_Chi_Minh` by
 default), after D has ended. D is the run's **logical date** in that zone, so a
 backfilled or re-run day traces the same D whatever the wall clock says.
 
-1. **wait_for_landing**: D has ended, its check-in and sighting files exist,
-   and on every partition of the traced topics the lander has either caught
-   up (lag 0) or already landed events of a later day (its watermark passed
-   the end of D). Logs why not at each poke; fails with that reason after
+1. **wait_for_landing**: D has ended, and on every partition of the traced
+   topics the lander has either caught up (lag 0) or already landed events of
+   a later day (its watermark passed the end of D). D needs no files of its
+   own: a day without check-ins or sightings is traced too (its lookback can
+   hold F1s). Logs why not at each poke; fails with that reason after
    `TRACELAKE_LANDING_TIMEOUT_MINUTES`.
 2. **validate_raw**: Great Expectations suites of D's check-ins, sightings and
    case reports, and of the landing itself (files vs the lander's counts,

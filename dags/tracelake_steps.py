@@ -25,8 +25,6 @@ from tracelake.days import day_bounds
 from tracelake.rules import Rules, load_rules
 
 OWNER = "tracelake"
-NEEDED_EVERY_DAY = ("checkins", "proximity")
-"""Topics a province always has on a day; a day without their files has not been landed (case reports may be none)."""
 RAW_TOPICS = ("checkins", "proximity", "case_reports")
 VALIDATION_ATTEMPTS = 3
 ON_CASE_JOB = "on_case"
@@ -204,7 +202,7 @@ class Coverage:
         return not self.reasons
 
     def describe(self) -> str:
-        rows = ", ".join(f"{topic} {count:,}" for topic, count in sorted(self.landed.items()))
+        rows = ", ".join(f"{topic} {count:,}" for topic, count in sorted(self.landed.items())) or "none"
         if self.covered:
             return f"landing covers {self.day} (rows landed: {rows})"
         return f"landing does not cover {self.day} yet: {'; '.join(self.reasons)} (rows landed so far: {rows})"
@@ -247,12 +245,13 @@ def coverage_of(
     end: datetime,
     now: datetime,
 ) -> Coverage:
-    """D is covered once it has ended, its check-in and sighting files exist, and every Kafka partition
-    of the traced topics is either fully landed (no lag) or past D: the lake already holds events of that
-    partition on a later local day (the lander's watermark has passed the end of D).
+    """D is covered once it has ended and every Kafka partition of the traced topics is either fully
+    landed (no lag) or past D: the lake already holds events of that partition on a later local day (the
+    lander's watermark has passed the end of D).
 
     A busy lander is rarely at lag 0, hence the watermark; a replay of old days is usually behind, hence
-    not the watermark alone without the partition's later-day files.
+    not the watermark alone without the partition's later-day files. D's own files are not required: a
+    day without check-ins or sightings is still traced, since its lookback can hold F1s.
     """
     coverage = Coverage(day.isoformat(), landed)
     if now < end:
@@ -268,9 +267,6 @@ def coverage_of(
             where = "; ".join(f"{topic} partition {', '.join(parts)}" for topic, parts in behind.items())
             coverage.reasons.append(f"the lander has neither caught up nor passed the end of {day.isoformat()} on "
                                     f"{where}")
-    missing = [topic for topic in NEEDED_EVERY_DAY if not landed.get(topic)]
-    if missing:
-        coverage.reasons.append(f"no raw {' or '.join(missing)} files for {day.isoformat()}")
     return coverage
 
 

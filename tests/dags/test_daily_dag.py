@@ -168,3 +168,24 @@ def test_the_dag_refuses_to_run_without_a_pseudonymization_key(
     assert tasks["wait_for_landing"] == "failed"
     assert "TRACELAKE_PSEUDONYMIZATION_KEY" in caplog.text + "".join(capfd.readouterr())
     assert not (tmp_path / "lake").exists()
+
+
+def test_a_day_without_checkins_or_sightings_is_traced_from_its_lookback(
+    airflow_db: Path, province: Province, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Nothing happened on D + 3, yet the cases of the days before still have contacts inside its lookback."""
+    lake, vault = tmp_path / "lake", tmp_path / "vault"
+    shutil.copytree(province.lake, lake, ignore=shutil.ignore_patterns("exports", "curated", "validation", "manifests",
+                                                                     "tracelake.duckdb"))
+    shutil.copytree(province.vault, vault)
+    _service_env(monkeypatch, lake, vault, province.bootstrap)
+    monkeypatch.setenv("TRACELAKE_TRACE_ENGINE", "duckdb")
+    quiet = DAY + timedelta(days=3)
+    assert not list((lake / "raw").glob(f"*/date={quiet.isoformat()}"))
+
+    state, tasks = _run_day(quiet)
+    assert state == "success", tasks
+    assert tasks == dict.fromkeys(TASKS, "success")
+    export = pq.read_table(lake / "exports" / "exposures" / f"date={quiet.isoformat()}")
+    assert export.num_rows > 0
+    assert set(export.column("tier").to_pylist()) >= {"F1"}
