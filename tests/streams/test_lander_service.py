@@ -40,7 +40,7 @@ def test_the_service_waits_for_kafka_and_loses_nothing(tmp_path: Path) -> None:
     try:
         time.sleep(2)  # the lander retries with backoff meanwhile
         with EmbeddedBroker(port=port) as broker:
-            (tmp_path / "run").mkdir()
+            (tmp_path / "run").mkdir(exist_ok=True)  # the lander vouched for its key in run/vault already
             landing = Landing(broker, tmp_path / "run")
             landing.settings = settings
             landing.write("checkins", [checkin(n, person=phone(n)) for n in range(200)])
