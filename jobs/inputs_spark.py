@@ -141,7 +141,8 @@ class _Keep:
 
 
 class _Stays(_Keep):
-    """Stays overlapping the range; a stay's end without checkout is checkin + default stay."""
+    """Stays that can meet the range: with the linger a source adds after it (a target's own stay must meet
+    the range, `jobs.venue_exposure` checks); a stay's end without checkout is checkin + default stay."""
 
     def __init__(self, params: TraceParams) -> None:
         self.params = params
@@ -154,7 +155,8 @@ class _Stays(_Keep):
             F.col("checkout_at").isNull().alias("imputed"),
         )
         return stays.filter(
-            (F.col("start_us") < self.params.range_end_us) & (F.col("end_us") >= self.params.range_start_us)
+            (F.col("start_us") < self.params.range_end_us)
+            & (F.col("end_us") + F.lit(self.params.linger_us) >= self.params.range_start_us)
         )
 
 

@@ -2,7 +2,9 @@
 
 No cartesian product: both sides are cut into hour buckets and equi-joined on
 (venue_id, bucket). Only the part of a source's stay inside its window is cut
-(with the linger), and others' stays only across the hours sources were there.
+(with the linger), and others' stays only across the hours sources were there
+and only when they meet the run's range (the linger can reach into the range
+from a source's stay that ended before it, never a target's).
 A pair of stays meets in every bucket they share, so it is kept only in the
 bucket holding the later start, which both always contain when they overlap.
 """
@@ -51,6 +53,7 @@ def venue_exposures(stays: DataFrame, sources: DataFrame, tiered: DataFrame, par
         stays.join(F.broadcast(tiered.select("person")), "person", "left_anti")
         .join(F.broadcast(reach), "venue_id")
         .filter((F.col("start_us") <= F.col("reach_end")) & (F.col("end_us") >= F.col("reach_start")))
+        .filter(F.col("end_us") >= params.range_start_us)
         .select(
             F.col("person").alias("target"),
             "venue_id",

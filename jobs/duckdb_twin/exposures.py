@@ -20,7 +20,8 @@ WITH source_stays AS (
 ), exposing_stays AS (
     SELECT * FROM source_stays WHERE s_end - s_start >= $min_overlap_us
 ), target_stays AS (
-    SELECT * FROM stays st WHERE NOT EXISTS (SELECT 1 FROM tiered t WHERE t.person = st.person)
+    SELECT * FROM stays st
+    WHERE st.end_us >= $range_start_us AND NOT EXISTS (SELECT 1 FROM tiered t WHERE t.person = st.person)
 ), venue AS (
     SELECT src.source, t.person AS target, 'venue' AS channel, src.venue_id,
            greatest(src.s_start, t.start_us) AS start_us, least(src.s_end, t.end_us) AS end_us,
@@ -85,6 +86,7 @@ def judge_round(con: duckdb.DuckDBPyConnection, params: TraceParams) -> int:
         _ROUND,
         {
             "linger_us": params.linger_us,
+            "range_start_us": params.range_start_us,
             "min_overlap_us": params.min_overlap_us,
             "merge_gap_us": params.merge_gap_us,
             "min_cumulative_us": params.min_cumulative_us,

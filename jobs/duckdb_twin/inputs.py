@@ -43,7 +43,7 @@ SELECT person, venue_id, start_us, end_us, imputed FROM (
            checkout_at IS NULL AS imputed
     FROM {events}
 )
-WHERE start_us < $range_end_us AND end_us >= $range_start_us
+WHERE start_us < $range_end_us AND end_us + $linger_us >= $range_start_us
 """
 
 _SIGHTINGS_IN_RANGE = """
@@ -79,7 +79,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, plan: InputPlan, params: TracePa
     bounds = {"range_start_us": params.range_start_us, "range_end_us": params.range_end_us}
     con.register("thresholds", params.thresholds())
     steps = {
-        "checkins": ((_STAYS, {**bounds, "default_stay_us": params.default_stay_us}),),
+        "checkins": ((_STAYS, {**bounds, "default_stay_us": params.default_stay_us, "linger_us": params.linger_us}),),
         "proximity": ((_SIGHTINGS_IN_RANGE, bounds), (_CLOSE_SIGHTINGS, {})),
         "case_reports": ((_REPORTS, {"range_end_us": params.range_end_us}),),
     }

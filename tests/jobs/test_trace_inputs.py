@@ -90,3 +90,21 @@ def test_spark_finds_resends_by_event_id_whatever_their_hashes(
 
 def _day_of(segment: Path) -> date:
     return date.fromisoformat(segment.parent.name.removeprefix("date="))
+
+
+def test_a_source_stay_ending_before_the_lookback_still_exposes_with_its_linger(
+    builder: LakeBuilder, engine: EngineName
+) -> None:
+    """The lookback of 2021-08-03 starts 2021-07-20 00:00: SOURCE left at 23:50 the night before, lingering to 00:20.
+
+    EXPOSED stayed into the lookback. OTHER left before it began: their stay is read (as a source's, its
+    linger would reach into the range) but never exposed, since it does not meet the range.
+    """
+    builder.confirmed(SOURCE, "2021-07-21 09:00", "2021-07-20")  # window opens 2021-07-18 00:00
+    builder.checkin(SOURCE, "V", "2021-07-19 22:00", "2021-07-19 23:50")
+    builder.checkin(EXPOSED, "V", "2021-07-19 23:30", "2021-07-20 01:00")
+    builder.checkin(OTHER, "V", "2021-07-19 23:00", "2021-07-19 23:55")
+    traced = run_trace(builder, engine)
+    assert traced.tiers() == {builder.person_id(EXPOSED): "F1"}
+    assert traced.exposures(EXPOSED) == [("venue", builder.at("2021-07-19 23:30"), builder.at("2021-07-20 00:20"))]
+    assert traced.result.input_counts["checkins"].rows_kept == 3
