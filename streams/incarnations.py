@@ -7,6 +7,10 @@ creation a topic id (KIP-516, Kafka 2.8 and later, Tansu); the pair names one
 life of a topic, and a short hash of it goes into every file name. Every
 member of the group, and every restart of a lander against the same topic,
 derives the same token, which is what lets a replay overwrite its own files.
+
+A consumer does not notice by itself that a topic was created again under
+it: it goes on fetching at its old position in the new topic, skipping the
+new records before it. So the lander asks before every segment it writes.
 """
 
 import hashlib
@@ -14,7 +18,6 @@ import uuid
 from collections.abc import Collection
 
 from kafka import KafkaAdminClient
-from kafka.errors import KafkaError
 
 from streams.kafka_config import admin_settings
 
@@ -23,7 +26,7 @@ TOKEN_LENGTH = 16
 
 
 class IncarnationUnknownError(RuntimeError):
-    """Kafka did not say which life of a topic it serves, so files could not be named safely."""
+    """Kafka does not say which life of a topic it serves, so files could not be named safely."""
 
 
 def incarnation_token(cluster_id: str, topic_id: str) -> str:
@@ -44,24 +47,45 @@ def _usable(topic_id: object) -> str | None:
     return text or None
 
 
-def topic_incarnations(bootstrap: str, topics: Collection[str], timeout_ms: int = 10_000) -> dict[str, str]:
-    """The current incarnation token of each of `topics`, from the cluster id and the topic ids."""
-    try:
-        admin = KafkaAdminClient(**admin_settings(bootstrap, timeout_ms=timeout_ms))
-    except (KafkaError, OSError) as problem:
-        raise IncarnationUnknownError(f"Kafka at {bootstrap} did not answer ({problem})") from problem
-    try:
-        cluster_id = admin.describe_cluster().get("cluster_id")
-        described = admin.describe_topics(list(topics))
-    except (KafkaError, OSError) as problem:
-        raise IncarnationUnknownError(f"Kafka at {bootstrap} did not describe {sorted(topics)}: {problem}") from problem
-    finally:
-        admin.close()
-    ids = {entry["name"]: _usable(entry.get("topic_id")) for entry in described if not entry.get("error_code")}
-    unknown = sorted(topic for topic in topics if not ids.get(topic))
-    if not cluster_id or unknown:
-        raise IncarnationUnknownError(
-            f"Kafka at {bootstrap} gave no {'cluster id' if not cluster_id else 'topic id for ' + ', '.join(unknown)}: "
-            "without it a topic created again could not be told from the old one (Kafka 2.8 or later reports both)"
-        )
-    return {topic: incarnation_token(str(cluster_id), str(ids[topic])) for topic in topics}
+class Incarnations:
+    """Asks one cluster for the current life of topics, over one admin connection kept open between questions.
+
+    Kafka errors and OSError propagate (the caller may ask again; the next
+    question reconnects); a cluster that reports no ids raises IncarnationUnknownError.
+    """
+
+    def __init__(self, bootstrap: str, timeout_ms: int = 10_000) -> None:
+        self._bootstrap = bootstrap
+        self._timeout_ms = timeout_ms
+        self._admin: KafkaAdminClient | None = None
+        self._cluster_id: str | None = None
+        self._topic_ids: dict[str, str] = {}
+
+    def current(self, topics: Collection[str]) -> dict[str, str]:
+        """The token of each topic's current life: one DescribeTopics, and DescribeCluster when a topic id is new."""
+        try:
+            admin = self._admin = self._admin or KafkaAdminClient(
+                **admin_settings(self._bootstrap, timeout_ms=self._timeout_ms)
+            )
+            described = admin.describe_topics(list(topics))
+            ids = {entry["name"]: _usable(entry.get("topic_id")) for entry in described if not entry.get("error_code")}
+            unknown = sorted(topic for topic in topics if not ids.get(topic))
+            if unknown:
+                raise IncarnationUnknownError(
+                    f"Kafka at {self._bootstrap} gave no topic id for {', '.join(unknown)}: without one a topic "
+                    "created again could not be told from the old one (Kafka 2.8 or later reports them)"
+                )
+            if self._cluster_id is None or any(self._topic_ids.get(topic) != ids[topic] for topic in topics):
+                self._cluster_id = _usable(admin.describe_cluster().get("cluster_id"))
+                if self._cluster_id is None:
+                    raise IncarnationUnknownError(f"Kafka at {self._bootstrap} gave no cluster id")
+        except BaseException:
+            self.close()
+            raise
+        self._topic_ids.update({topic: str(ids[topic]) for topic in topics})
+        return {topic: incarnation_token(self._cluster_id, self._topic_ids[topic]) for topic in topics}
+
+    def close(self) -> None:
+        admin, self._admin = self._admin, None
+        if admin is not None:
+            admin.close()

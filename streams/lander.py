@@ -11,7 +11,10 @@ a kill -9 or a rebalance therefore never duplicates nor loses a record.
 The lake only grows. Offsets name records only within one life of a topic (a
 new broker or a topic created again starts at 0), so file names carry the
 topic's incarnation too (streams.incarnations): a later life lands next to
-the earlier one's files and never over them. The clean-up above removes only
+the earlier one's files and never over them. The lander asks Kafka for it
+before every segment it writes and every few seconds when idle, so a topic
+created again under a running lander is read from its start, not from the
+old position the consumer would carry on at. The clean-up above removes only
 files of the very name the new segment writes, that is an uncommitted
 attempt at the same offsets of the same incarnation.
 
@@ -41,7 +44,7 @@ from schemas import TOPICS
 from streams.columns import RawColumns
 from streams.counts import LandingCounts, Progress
 from streams.gc_tuning import tune_for_streaming
-from streams.incarnations import IncarnationUnknownError, topic_incarnations
+from streams.incarnations import Incarnations, IncarnationUnknownError
 from streams.kafka_config import consumer_settings
 from streams.landing_files import LakeSink, SegmentSink
 from streams.people import People
@@ -66,11 +69,17 @@ UNREACHABLE_WARNING_S = 10.0
 JOIN_PATIENCE_S = 60.0
 """A run meant to finish gives up after this long outside a stable group (Tansu can keep a group
 rebalancing forever when its leader leaves mid-rebalance) instead of hanging."""
+LIFE_CHECK_S = 5.0
+"""How often a member with nothing to read asks Kafka whether its topics were created again."""
 WRITTEN_IDENTITIES_CAP = 2_000_000
 """Pseudonyms known to be in a committed vault file; forgetting them only costs rewriting a few pairs."""
 
 class BrokerUnavailableError(RuntimeError):
     """The Kafka cluster could not be reached in time by a run that is meant to finish."""
+
+
+class TopicCreatedAgainError(RuntimeError):
+    """Records just read come from a new life of their topic: the lander must read that life from its start."""
 
 
 def _describe(partitions: Iterable[TopicPartition]) -> str:
@@ -104,9 +113,9 @@ class Lander(PartitionOwner):
         self._plausible = Plausibility.of(settings)
         self._buffers: dict[TopicPartition, PartitionBuffer] = {}
         self._fresh: set[TopicPartition] = set()
+        self._lives = Incarnations(self.bootstrap, BOOTSTRAP_TIMEOUT_MS)
         self._incarnations: dict[str, str] = {}
-        """Each topic's incarnation token, asked of Kafka again whenever the topic's partitions are assigned."""
-        self._landed_until: dict[TopicPartition, int] = {}
+        """The life of each topic this member has been reading, learnt at its first write after an assignment."""
         self._written_identities: set[str] = set()
         self._purge_mark: bytes | None = None
         self._consumer: KafkaConsumer | None = None
@@ -124,7 +133,8 @@ class Lander(PartitionOwner):
             self._joined = time.monotonic()
             self.counts.joining_s = self._joined - self._started
         for tp in partitions:
-            self._incarnations.pop(tp.topic, None)
+            if not any(held.topic == tp.topic for held in self._buffers):
+                self._incarnations.pop(tp.topic, None)
             if tp.topic in self._columns and tp not in self._buffers:
                 self._buffers[tp] = PartitionBuffer(
                     tp.topic, tp.partition, self._columns[tp.topic], self._people, self._limits, self._plausible
@@ -137,7 +147,6 @@ class Lander(PartitionOwner):
         for tp in partitions:
             self._buffers.pop(tp, None)
             self._fresh.discard(tp)
-            self._landed_until.pop(tp, None)
 
     def write_open(self, partitions: Iterable[TopicPartition]) -> list[Written]:
         """Close and write the open segments of `partitions`; the caller commits them."""
@@ -145,36 +154,68 @@ class Lander(PartitionOwner):
         for tp in partitions:
             buffer = self._buffers.get(tp)
             segment = buffer.close_open() if buffer else None
-            if segment is not None:
-                written.append(self._write(tp, segment))
+            if segment is None:
+                continue
+            try:
+                incarnation = self._incarnation(tp.topic)
+            except (TopicCreatedAgainError, KafkaError, OSError) as problem:
+                log.warning("not handing over %s (%s): its next owner reads it from the committed offset", tp, problem)
+                continue
+            written.append(self._write(tp, segment, incarnation))
         return written
 
-    def _write(self, tp: TopicPartition, segment: ClosedSegment) -> Written:
+    def _write(self, tp: TopicPartition, segment: ClosedSegment, incarnation: str) -> Written:
         identities = self._unwritten(segment.identities)
         files = self._sink.write(
-            segment, incarnation=self._incarnation(tp, segment), replaces_uncommitted=tp in self._fresh,
-            identities=identities,
+            segment, incarnation=incarnation, replaces_uncommitted=tp in self._fresh, identities=identities
         )
         segment.files = files
         return tp, segment, identities
 
-    def _incarnation(self, tp: TopicPartition, segment: ClosedSegment) -> str:
-        """The token of the topic's current life; offsets going back mean it may have been created again."""
-        if segment.first_offset < self._landed_until.get(tp, 0):
-            log.warning(
-                "%s went back from offset %d to %d: asking Kafka whether %s was created again",
-                tp, self._landed_until[tp], segment.first_offset, tp.topic,
-            )
-            self._incarnations.pop(tp.topic, None)
-        token = self._incarnations.get(tp.topic)
-        if token is None:
-            topics = {tp.topic} | {assigned.topic for assigned in list(self._buffers)}
-            try:
-                self._incarnations.update(topic_incarnations(self.bootstrap, topics, BOOTSTRAP_TIMEOUT_MS))
-            except IncarnationUnknownError as problem:
-                raise BrokerUnavailableError(str(problem)) from problem
-            token = self._incarnations[tp.topic]
-        return token
+    def _incarnation(self, topic: str) -> str:
+        """The token of the life of `topic` this member reads; TopicCreatedAgainError if Kafka now serves another.
+
+        Asked before every write: the records just read may come from a topic
+        created again under this member, at its old position in the new life.
+        """
+        current = self._current_lives([topic])[topic]
+        if not self._follows(topic, current):
+            raise TopicCreatedAgainError(f"{topic} was created again while it was being read")
+        return current
+
+    def _current_lives(self, topics: list[str]) -> dict[str, str]:
+        try:
+            return self._lives.current(topics)
+        except IncarnationUnknownError as problem:
+            raise BrokerUnavailableError(str(problem)) from problem
+
+    def _follows(self, topic: str, current: str) -> bool:
+        """Whether `current` is the life of `topic` this member reads (learnt if it knew none); else it is now."""
+        known = self._incarnations.setdefault(topic, current)
+        if known == current:
+            return True
+        self._incarnations[topic] = current
+        return False
+
+    def _follow_new_lives(self, consumer: KafkaConsumer) -> None:
+        """Read topics created again under this member from their start, even with nothing to fetch.
+
+        A new life shorter than the old position gives the consumer no records
+        at all (Tansu) until it grows past it: only asking Kafka notices that.
+        """
+        topics = sorted({tp.topic for tp in list(self._buffers)})
+        if not topics:
+            return
+        try:
+            lives = self._current_lives(topics)
+        except (KafkaError, OSError) as problem:
+            log.info("could not ask Kafka which lives of %s it serves (%s); asking again later", topics, problem)
+            return
+        for topic, current in lives.items():
+            if not self._follows(topic, current):
+                log.warning("%s was created again while it was being read: landing its new life from the beginning",
+                            topic)
+                self._read_new_life(consumer, topic)
 
     def _unwritten(self, pairs: pa.Table) -> pa.Table:
         """The vault pairs not yet in a committed vault file (as far as this member knows).
@@ -200,7 +241,6 @@ class Lander(PartitionOwner):
             self.counts.landing_s = time.monotonic() - self._joined
         for tp, segment, identities in written:
             self._fresh.discard(tp)
-            self._landed_until[tp] = segment.next_offset
             self._written_identities.update(identities.column("pseudonym").to_pylist())
             self.counts.add(segment.topic, segment.raw.num_rows, segment.quarantine.num_rows, segment.files)
             log.info(
@@ -214,7 +254,18 @@ class Lander(PartitionOwner):
 
     def _land(self, consumer: KafkaConsumer, tp: TopicPartition, segment: ClosedSegment) -> bool:
         """Write one closed segment, then commit it; on a failed commit start over from the committed offset."""
-        written = self._write(tp, segment)
+        try:
+            incarnation = self._incarnation(tp.topic)
+        except TopicCreatedAgainError as problem:
+            log.warning("%s: landing its new life from the beginning", problem)
+            self._read_new_life(consumer, tp.topic)
+            return False
+        except (KafkaError, OSError) as problem:
+            log.warning("Kafka did not say which life of %s it serves (%s): reading %s again from offset %d",
+                        tp.topic, problem, tp, segment.first_offset)
+            self._start_over(consumer, tp, segment.first_offset)
+            return False
+        written = self._write(tp, segment, incarnation)
         try:
             consumer.commit({tp: next_offset(segment)})
         except KafkaError as problem:
@@ -236,6 +287,17 @@ class Lander(PartitionOwner):
             consumer.seek(tp, offset)
         except (IllegalStateError, KafkaError, AssertionError):
             self.forget([tp])
+
+    def _read_new_life(self, consumer: KafkaConsumer, topic: str) -> None:
+        """Drop what was read of `topic` (its offsets belong to the new life, its start was skipped); read from 0."""
+        partitions = [tp for tp in list(self._buffers) if tp.topic == topic]
+        for tp in partitions:
+            self._buffers[tp].discard()
+            self._fresh.add(tp)
+        try:
+            consumer.seek_to_beginning(*partitions)
+        except (IllegalStateError, KafkaError, AssertionError):
+            self.forget(partitions)
 
     def _flush_all(self, consumer: KafkaConsumer) -> bool:
         """Land every open segment; False if a commit failed (those partitions are being read again)."""
@@ -289,6 +351,7 @@ class Lander(PartitionOwner):
             except KafkaError as problem:
                 log.warning("leaving the consumer group failed (%s); it notices at its session timeout", problem)
             self._consumer = None
+            self._lives.close()
         return self.counts
 
     def _idle(self, idle: bool) -> None:
@@ -303,6 +366,7 @@ class Lander(PartitionOwner):
         unstable_since: float | None = None
         last_warning = 0.0
         watch_idle = until_idle or self._idle_flag is not None
+        next_life_check = time.monotonic() + LIFE_CHECK_S
         while not stop.is_set():
             started = time.monotonic()
             try:
@@ -314,6 +378,9 @@ class Lander(PartitionOwner):
                 continue
             if batches:
                 self._idle(False)
+            elif time.monotonic() >= next_life_check:
+                next_life_check = time.monotonic() + LIFE_CHECK_S
+                self._follow_new_lives(consumer)
             for tp, records in batches.items():
                 buffer = self._buffers.get(tp)
                 if buffer is None:
