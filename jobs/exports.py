@@ -17,11 +17,13 @@ from datetime import date
 from typing import Any
 
 from jobs.analyst_db import build_analyst_db
+from jobs.notifications import NOTIFICATIONS
 from jobs.prediction import TABLE as PREDICTION
 from jobs.prediction import write_prediction
 from jobs.province import ProvinceSummary, build_province_outputs, province_sections
 from jobs.publication import DayPublication, begin
 from jobs.report import Audience, build_report
+from jobs.report.calls import CallsSection
 from jobs.report.rule_quality import PredictionSection, SensorQualitySection
 from jobs.sensor_quality import TABLE as SENSOR_QUALITY
 from jobs.sensor_quality import write_sensor_quality
@@ -50,6 +52,7 @@ def export_directories(lake: Lake, day: date) -> list[str]:
     """The directories of D built from the traced tables; a run that builds none of one removes D's."""
     return [
         lake.export_day("worklists", day),
+        lake.export_day(NOTIFICATIONS, day),
         *(lake.export_day(table, day) for table in PROVINCE_TABLES),
         *(lake.public_day(table, day) for table in PROVINCE_TABLES),
         lake.report_day(day),
@@ -72,16 +75,18 @@ def export_day(
     vault: str,
     counts: Mapping[str, Any] | None = None,
     publication: DayPublication | None = None,
+    capacity: Mapping[str, int] | None = None,
 ) -> ExportedDay:
     """Build day D's worklists, province outputs, analysts' DuckDB file and report, and publish D.
 
     Into `publication` when a run staged D's tables into it; otherwise into a
-    new one reading D's published tables.
+    new one reading D's published tables. `capacity` is each district's calls
+    a day (`jobs.capacity`), the rules' default for the others.
     """
     lake = Lake(lake_root)
     if publication is None:
         publication = begin(lake_root, day, directories=export_directories(lake, day), files=analyst_files(lake))
-    worklists = write_worklists(lake_root, day, rules, vault=vault, outputs=publication)
+    worklists = write_worklists(lake_root, day, rules, vault=vault, outputs=publication, capacity=capacity)
     province = build_province_outputs(lake_root, day, rules, outputs=publication)
     prediction = write_prediction(lake_root, day, rules, outputs=publication)
     sensor_quality = write_sensor_quality(lake_root, day, rules, outputs=publication)
@@ -91,7 +96,9 @@ def export_day(
     sections = [*province_sections(province), StaffCheckSection()]
     staged_report = build_report(lake_root, day, rules, counts=counts, extra_sections=sections, outputs=publication)
     report = publication.published_path(str(staged_report))
-    tracers_only = [PredictionSection(day, prediction), SensorQualitySection(day, sensor_quality)]
+    tracers_only = [
+        CallsSection(worklists), PredictionSection(day, prediction), SensorQualitySection(day, sensor_quality)
+    ]
     staged_tracer_report = build_report(
         lake_root, day, rules, counts=counts, extra_sections=[*sections, *tracers_only], audience=Audience.TRACERS,
         outputs=publication,
@@ -101,6 +108,7 @@ def export_day(
     paths = {
         "exposures": lake.export_day("exposures", day),
         "worklists": lake.export_day("worklists", day),
+        "notifications": lake.export_day(NOTIFICATIONS, day),
         "tracers' notices": lake.export_day("notices", day),
         "tracers' report": tracer_report,
         **{table.replace("_", " "): lake.public_day(table, day) for table in PROVINCE_TABLES},

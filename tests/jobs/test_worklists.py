@@ -17,11 +17,9 @@ from hypothesis import strategies as st
 from jobs.worklists import (
     COLUMNS,
     Contact,
-    Entry,
     WorklistSummary,
     district_dir_name,
     phone_to_dial,
-    priority_key,
     reason_text,
     write_worklists,
 )
@@ -187,39 +185,29 @@ def test_a_day_without_export_writes_no_list(written: tuple[Path, Path, Worklist
     assert summary.people == 0
 
 
-def _entry(tier: str, last: str, minutes: float, channels: tuple[str, ...], person: str) -> Entry:
-    return Entry(
-        person_id=person, tier=tier, first_exposure_at=local(DAY, "07:00"), last_exposure_at=local(DAY, last),
-        exposure_minutes=minutes, channels=channels, case_ids=(), venue_ids=(), rules_version="v",
-        district="760", district_basis="exposure_venue", contacts=(),
+def test_a_default_stay_reads_as_an_estimated_checkout() -> None:
+    scanned = Contact("s1", "F0", "venue", "V", "Chợ", local(DAY, "08:00"), local(DAY, "09:00"), 60, False)
+    estimated = Contact("s2", "F0", "venue", "V", "Chợ", local(DAY, "08:00"), local(DAY, "09:00"), 60, True)
+    assert reason_text([scanned], ZONE) == "Cùng có mặt tại Chợ 08:00–09:00 ngày 03/08 (tiếp xúc với F0)"
+    assert reason_text([scanned, estimated], ZONE) == (
+        "Cùng có mặt tại Chợ 08:00–09:00 ngày 03/08 (giờ ra ước tính) (tiếp xúc với 2 F0)"
     )
-
-
-def test_priority_key_breaks_ties_with_venue_before_bluetooth() -> None:
-    entries = [
-        _entry("F2", "12:00", 90, ("venue",), "a"),
-        _entry("F1", "09:00", 30, ("ble",), "b"),
-        _entry("F1", "09:00", 30, ("venue",), "c"),
-        _entry("F1", "09:00", 45, ("ble",), "d"),
-        _entry("F1", "10:00", 15, ("ble",), "e"),
-    ]
-    assert [entry.person_id for entry in sorted(entries, key=priority_key)] == ["e", "d", "c", "b", "a"]
 
 
 def test_reason_groups_sources_and_spells_out_midnight() -> None:
     together = [
-        Contact("s1", "F0", "venue", "V", "Chợ", local(DAY, "08:00"), local(DAY, "09:00"), 60),
-        Contact("s2", "F0", "venue", "V", "Chợ", local(DAY, "08:00"), local(DAY, "09:00"), 60),
+        Contact("s1", "F0", "venue", "V", "Chợ", local(DAY, "08:00"), local(DAY, "09:00"), 60, False),
+        Contact("s2", "F0", "venue", "V", "Chợ", local(DAY, "08:00"), local(DAY, "09:00"), 60, False),
     ]
     assert reason_text(together, ZONE) == "Cùng có mặt tại Chợ 08:00–09:00 ngày 03/08 (tiếp xúc với 2 F0)"
     night = [Contact("s1", "F1", "venue", "V9", None, local(DAY, "23:30"), local(DAY, "23:30") + dt.timedelta(hours=1),
-                     60)]
+                     60, None)]
     assert reason_text(night, ZONE) == (
         "Cùng có mặt tại địa điểm V9 23:30 ngày 03/08–00:30 ngày 04/08 (tiếp xúc với F1)"
     )
     pieces = [
-        Contact("s1", "F0", "ble", None, None, local(DAY, "10:00"), local(DAY, "10:10"), 10),
-        Contact("s1", "F0", "ble", None, None, local(DAY, "11:00"), local(DAY, "11:07"), 7.5),
+        Contact("s1", "F0", "ble", None, None, local(DAY, "10:00"), local(DAY, "10:10"), 10, False),
+        Contact("s1", "F0", "ble", None, None, local(DAY, "11:00"), local(DAY, "11:07"), 7.5, False),
     ]
     assert reason_text(pieces, ZONE) == "Bluetooth: 18 phút ngày 03/08 (tiếp xúc với F0)"
 
