@@ -159,7 +159,7 @@ def _record_fingerprint(vault: str, fingerprint: str) -> str:
     path = join(root, FINGERPRINT_FILE)
     data = (fingerprint + "\n").encode("ascii")
     if isinstance(fs, pa.fs.LocalFileSystem):
-        temporary = in_progress_name(path)
+        temporary = f"{in_progress_name(path)}-{secrets.token_hex(8)}"  # one per writer: two may race
         with open(temporary, "wb") as out:
             out.write(data)
         try:

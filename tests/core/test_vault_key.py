@@ -1,6 +1,7 @@
 """One key per vault: recorded the first time it is used, refused when it changes; the key file its owner's only."""
 
 import stat
+import threading
 from pathlib import Path
 
 import pyarrow as pa
@@ -102,3 +103,26 @@ def test_checking_only_records_nothing(tmp_path: Path) -> None:
     vault = tmp_path / "vault"
     vouch_for_key(str(vault), KEY.encode(), record=False)
     assert not vault.exists()
+
+
+def test_two_keys_racing_for_a_new_vault_leave_one_recorded_and_refuse_the_other(tmp_path: Path) -> None:
+    vault = str(tmp_path / "vault")
+    keys = [KEY.encode(), OTHER.encode()] * 6
+    outcomes: dict[int, bool] = {}
+
+    def vouch(index: int) -> None:
+        try:
+            vouch_for_key(vault, keys[index])
+            outcomes[index] = True
+        except WrongKeyError:
+            outcomes[index] = False
+
+    racers = [threading.Thread(target=vouch, args=(index,)) for index in range(len(keys))]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(30)
+    recorded = recorded_fingerprint(vault)
+    assert recorded in {key_fingerprint(KEY.encode()), key_fingerprint(OTHER.encode())}
+    assert outcomes == {index: key_fingerprint(key) == recorded for index, key in enumerate(keys)}
+    assert [path.name for path in (tmp_path / "vault").iterdir()] == [FINGERPRINT_FILE]
