@@ -5,10 +5,13 @@ Bluetooth rule that flags many people who never fall ill costs calls and
 quarantines, a venue kind whose visitors often do is worth the QR codes. So,
 from the curated tables of every run day up to D (pseudonyms only):
 
-- a person counts once per group (channel; venue kind; Bluetooth OS pair;
-  Bluetooth RSSI band of `BAND_DBM` by the encounter's mean RSSI; OS pair and
-  band together), from the first run day an F1 edge of that group named them,
-  with the earliest exposure of those edges;
+- a person counts once per group (channel; venue kind), from the first run
+  day an F1 edge of that group named them, with the earliest exposure of those
+  edges; in the Bluetooth breakdowns (OS pair; RSSI band of `BAND_DBM` by
+  the encounter's mean RSSI; both together) once per breakdown, in the group
+  of their closest encounter (highest mean RSSI), from their first Bluetooth
+  flag: otherwise someone met on five evenings at five distances would sit in
+  every band and blur them all;
 - they became F0 when a run day from that first flag on, and at most
   `FOLLOW_UP_DAYS` after the local day of that exposure, lists them as a
   confirmed case;
@@ -45,9 +48,14 @@ WITH flags AS (
     SELECT c.target_pseudonym AS person, c.date AS flagged_on, c.channel, c.exposure_start,
            coalesce(v.kind, 'unknown') AS venue_kind,
            array_to_string(list_sort(string_split(c.os_pair, '-')), '-') AS os_pair,
-           CAST(floor(c.rssi_mean / $band) * $band AS INTEGER) AS rssi_from
+           c.rssi_mean, CAST(floor(c.rssi_mean / $band) * $band AS INTEGER) AS rssi_from
     FROM contacts c LEFT JOIN venues v ON v.venue_id = c.venue_id
     WHERE c.target_tier = 'F1' AND c.date <= $day
+), closest AS (
+    SELECT person, min(flagged_on) AS flagged_on, min(exposure_start) AS exposure_start,
+           arg_max(os_pair, {'mean': rssi_mean, 'os_pair': os_pair}) AS os_pair,
+           arg_max(rssi_from, {'mean': rssi_mean, 'os_pair': os_pair}) AS rssi_from
+    FROM flags WHERE channel = 'ble' GROUP BY person
 ), grouped AS (
     SELECT person, flagged_on, exposure_start, 'channel' AS breakdown, channel, channel AS label,
            NULL::INTEGER AS rssi_from
@@ -56,16 +64,16 @@ WITH flags AS (
     SELECT person, flagged_on, exposure_start, 'venue_kind', channel, venue_kind, NULL
     FROM flags WHERE channel = 'venue'
     UNION ALL
-    SELECT person, flagged_on, exposure_start, 'os_pair', channel, os_pair, NULL
-    FROM flags WHERE channel = 'ble'
+    SELECT person, flagged_on, exposure_start, 'os_pair', 'ble', os_pair, NULL
+    FROM closest
     UNION ALL
-    SELECT person, flagged_on, exposure_start, 'rssi_band', channel, printf('%d..%d dBm', rssi_from, rssi_from + $band),
+    SELECT person, flagged_on, exposure_start, 'rssi_band', 'ble', printf('%d..%d dBm', rssi_from, rssi_from + $band),
            rssi_from
-    FROM flags WHERE channel = 'ble'
+    FROM closest
     UNION ALL
-    SELECT person, flagged_on, exposure_start, 'os_pair_rssi_band', channel,
+    SELECT person, flagged_on, exposure_start, 'os_pair_rssi_band', 'ble',
            printf('%s %d..%d dBm', os_pair, rssi_from, rssi_from + $band), rssi_from
-    FROM flags WHERE channel = 'ble'
+    FROM closest
 ), people AS (
     SELECT breakdown, channel, label, rssi_from, person, min(flagged_on) AS flagged_on,
            CAST(min(exposure_start) AT TIME ZONE $zone AS DATE) AS exposed_on

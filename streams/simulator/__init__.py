@@ -8,5 +8,6 @@ and a `simulation.json` summary to check the pipeline against.
 
 from streams.simulator.simulate import simulate
 from streams.simulator.summary import SimulationSummary
+from streams.simulator.transmission import TransmissionModel
 
-__all__ = ["SimulationSummary", "simulate"]
+__all__ = ["SimulationSummary", "TransmissionModel", "simulate"]

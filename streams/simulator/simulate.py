@@ -16,25 +16,27 @@ from streams.simulator.population import build_population
 from streams.simulator.province import BAC_GIANG
 from streams.simulator.routines import day_stays
 from streams.simulator.summary import SimulationSummary
-from streams.simulator.transmission import NEAR, ROOM, Epidemic, spread
+from streams.simulator.transmission import NEAR, ROOM, Epidemic, TransmissionModel, spread
 from streams.simulator.venues import KINDS, VenuePicker, build_venues
 from streams.simulator.workforce import attendance, build_workforce
 from streams.simulator.writer import TopicWriter
 
 TOPICS = ("checkins", "proximity", "case_reports", "venues")
 Progress = Callable[[str, int], None]
+PROVINCE_MODEL = TransmissionModel()
 
 
 def simulate(people: int, day: date, days: int = 3, seed: int = 0, *, out: Path,
              malformed_share: float = 0.005, bluezone_share: float = 0.36,
-             index_share: float = INDEX_SHARE, progress: Progress | None = None) -> SimulationSummary:
+             index_share: float = INDEX_SHARE, transmission: TransmissionModel = PROVINCE_MODEL,
+             progress: Progress | None = None) -> SimulationSummary:
     """Write a province's events for the `days` local days ending with `day` into `out`.
 
     Files: `<topic>.jsonl` for the four topics and `simulation.json` (the
     summary). The same arguments give byte-identical files. `index_share`
     of the people are seeded F0s; others catch the infection along the
     day's exposures (transmission.py) and are confirmed later, within the
-    days when their test falls inside them. `progress`, if
+    days when their test falls inside them, as `transmission` says. `progress`, if
     given, is called as `progress(stage, count)` with the stage (`population`,
     `places`, then each topic) and how many people, venues or lines of that
     stage are done so far.
@@ -47,7 +49,7 @@ def simulate(people: int, day: date, days: int = 3, seed: int = 0, *, out: Path,
     province = BAC_GIANG
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    params = f"{people}|{day}|{days}|{seed}|{malformed_share}|{bluezone_share}|{index_share}"
+    params = f"{people}|{day}|{days}|{seed}|{malformed_share}|{bluezone_share}|{index_share}|{transmission}"
     salt = hashlib.blake2b(params.encode(), digest_size=4).hexdigest()
 
     def stream(*key: int) -> np.random.Generator:
@@ -81,7 +83,8 @@ def simulate(people: int, day: date, days: int = 3, seed: int = 0, *, out: Path,
                                       f"ck-{stamp}", rng)
             spans = day_spans(population, venues, workforce, at_work, stays, start, rng)
             contagion = stream(8, today.toordinal())
-            casebook.infected(epidemic, spread(epidemic, stays, spans, venues.size, start, contagion), contagion)
+            infected = spread(epidemic, transmission, stays, spans, venues.size, start, contagion)
+            casebook.infected(epidemic, infected, contagion)
             del stays
             seen = sightings(population, spans.between(population.app), rng)
             del spans

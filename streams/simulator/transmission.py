@@ -28,12 +28,6 @@ from streams.simulator.routines import Stays
 DAY = 86_400
 NEVER = np.iinfo(np.int64).max // 4
 
-BETA_NEAR = 0.003
-"""hazard per minute within arm's length (NEAR_METRES)"""
-NEAR_METRES = 1.0
-BETA_ROOM = 0.00003
-"""hazard per minute of sharing a venue with at most ROOM_PEOPLE visitors"""
-ROOM_PEOPLE = 8
 INCUBATION_DAYS = (5.0, 0.35)
 """median and log-sigma of the incubation period, clipped to INCUBATION_BOUNDS"""
 INCUBATION_BOUNDS = (3.0, 12.0)
@@ -43,6 +37,34 @@ DETECTED_SHARE = 0.85
 
 SEEDED, NEAR, ROOM = 0, 1, 2
 ROUTES = ("seeded", "near", "room")
+
+
+@dataclass(frozen=True)
+class TransmissionModel:
+    """How infectious a contact is; the defaults are the simulated province's (docs/simulation.md)."""
+
+    near_per_minute: float = 0.005
+    """hazard per minute of a near span within `near_metres`"""
+    near_metres: float = 1.0
+    """arm's length: closer is no riskier"""
+    distance_power: float = 2.0
+    """beyond arm's length the hazard falls with the distance to this power"""
+    room_per_minute: float = 0.00003
+    """hazard per minute of sharing a venue with at most `room_people` visitors of the day"""
+    room_people: int = 8
+
+    def __post_init__(self) -> None:
+        if min(self.near_per_minute, self.room_per_minute, self.distance_power) < 0 or min(
+                self.near_metres, self.room_people) <= 0:
+            raise ValueError(f"a transmission model needs hazards and a power >= 0, distances and rooms > 0: {self}")
+
+    def closeness(self, metres: np.ndarray) -> np.ndarray:
+        """1 within arm's length, then falling with a power of the distance."""
+        return np.minimum(1.0, (self.near_metres / np.maximum(metres, 1e-3)) ** self.distance_power)
+
+    def crowding(self, visitors: np.ndarray) -> np.ndarray:
+        """The share of an infectious visitor's output one other visitor breathes."""
+        return np.minimum(1.0, self.room_people / np.maximum(visitors, 1))
 
 
 @dataclass
@@ -88,26 +110,16 @@ class Infections:
     route: np.ndarray
 
 
-def closeness(metres: np.ndarray) -> np.ndarray:
-    """1 within arm's length, then the inverse square of the distance."""
-    return np.minimum(1.0, (NEAR_METRES / np.maximum(metres, 1e-3)) ** 2)
-
-
-def crowding(visitors: np.ndarray) -> np.ndarray:
-    """The share of an infectious visitor's output one other visitor breathes."""
-    return np.minimum(1.0, ROOM_PEOPLE / np.maximum(visitors, 1))
-
-
 def infection_chance(hazard: np.ndarray) -> np.ndarray:
     return -np.expm1(-hazard)
 
 
-def spread(epidemic: Epidemic, stays: Stays, spans: Spans, venue_count: int, day_start: int,
-           rng: np.random.Generator) -> Infections:
+def spread(epidemic: Epidemic, model: TransmissionModel, stays: Stays, spans: Spans, venue_count: int,
+           day_start: int, rng: np.random.Generator) -> Infections:
     """Draw the day's infections along its spans and stays; record them in `epidemic`."""
     day_end = day_start + DAY
     infectious = (epidemic.infectious_from < day_end) & (epidemic.infectious_until > day_start)
-    parts = [_near(epidemic, infectious, spans), _room(epidemic, infectious, stays, venue_count)]
+    parts = [_near(epidemic, model, infectious, spans), _room(epidemic, model, infectious, stays, venue_count)]
     target, start, hazard, route = (np.concatenate(column) for column in zip(*parts, strict=True))
     caught = rng.random(target.size) < infection_chance(hazard)
     target, start, route = target[caught], start[caught], route[caught]
@@ -126,7 +138,7 @@ def _oriented_overlap(epidemic: Epidemic, source: np.ndarray, start: np.ndarray,
     return low, np.maximum(high - low, 0)
 
 
-def _near(epidemic: Epidemic, infectious: np.ndarray,
+def _near(epidemic: Epidemic, model: TransmissionModel, infectious: np.ndarray,
           spans: Spans) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     susceptible = epidemic.infected_at < 0
     forward = infectious[spans.a] & susceptible[spans.b]
@@ -135,11 +147,11 @@ def _near(epidemic: Epidemic, infectious: np.ndarray,
     target = np.concatenate([spans.b[forward], spans.a[backward]])
     pick = np.concatenate([np.flatnonzero(forward), np.flatnonzero(backward)])
     low, seconds = _oriented_overlap(epidemic, source, spans.start[pick], spans.end[pick])
-    hazard = BETA_NEAR * seconds / 60 * closeness(spans.distance[pick])
+    hazard = model.near_per_minute * seconds / 60 * model.closeness(spans.distance[pick])
     return target, low, hazard, np.full(target.size, NEAR, dtype=np.int8)
 
 
-def _room(epidemic: Epidemic, infectious: np.ndarray, stays: Stays,
+def _room(epidemic: Epidemic, model: TransmissionModel, infectious: np.ndarray, stays: Stays,
           venue_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     visitors = np.bincount(stays.venue, minlength=venue_count)
     order = np.argsort(stays.venue, kind="stable")
@@ -156,7 +168,7 @@ def _room(epidemic: Epidemic, infectious: np.ndarray, stays: Stays,
     start = np.maximum(stays.arrive[source_stay], stays.arrive[other])
     end = np.minimum(stays.leave[source_stay], stays.leave[other])
     low, seconds = _oriented_overlap(epidemic, source, start, end)
-    hazard = BETA_ROOM * seconds / 60 * crowding(visitors[stays.venue[other]])
+    hazard = model.room_per_minute * seconds / 60 * model.crowding(visitors[stays.venue[other]])
     return target, low, hazard, np.full(target.size, ROOM, dtype=np.int8)
 
 

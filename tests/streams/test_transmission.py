@@ -6,11 +6,14 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import orjson
+import pytest
 
 from streams.simulator import simulate
 from streams.simulator.encounters import Spans
 from streams.simulator.routines import Stays
-from streams.simulator.transmission import NEAR, ROOM, Epidemic, closeness, crowding, infection_chance, spread
+from streams.simulator.transmission import NEAR, ROOM, Epidemic, TransmissionModel, infection_chance, spread
+
+MODEL = TransmissionModel()
 
 DAY_START = 1_627_923_600
 """2021-08-03 00:00 +07:00"""
@@ -38,9 +41,14 @@ def _one_source(people: int) -> Epidemic:
 
 
 def test_the_hazard_grows_with_closeness_and_time_and_shrinks_with_the_crowd() -> None:
+    closeness, crowding = MODEL.closeness, MODEL.crowding
     assert closeness(np.array([0.5]))[0] == closeness(np.array([1.0]))[0] == 1.0
     assert closeness(np.array([1.5]))[0] > closeness(np.array([2.5]))[0] > closeness(np.array([4.0]))[0] > 0
     assert crowding(np.array([6]))[0] == 1.0 and crowding(np.array([800]))[0] < 0.02
+    steep = TransmissionModel(distance_power=4.0).closeness(np.array([2.0]))[0]
+    assert steep == 1 / 16 < closeness(np.array([2.0]))[0]
+    with pytest.raises(ValueError):
+        TransmissionModel(near_metres=0)
     chance = infection_chance(np.array([0.0, 0.1, 1.0, 10.0]))
     assert chance[0] == 0 and np.all(np.diff(chance) > 0) and chance[-1] < 1
 
@@ -51,7 +59,7 @@ def test_close_long_contacts_infect_more_than_far_short_ones() -> None:
     spans = _spans([0] * 2 * targets, close + far, [120.0] * targets + [20.0] * targets,
                    [0.8] * targets + [3.0] * targets)
     epidemic = _one_source(2 * targets + 1)
-    found = spread(epidemic, _stays([], [], []), spans, 1, DAY_START, np.random.default_rng(1))
+    found = spread(epidemic, MODEL, _stays([], [], []), spans, 1, DAY_START, np.random.default_rng(1))
     infected = set(found.person.tolist())
     assert found.route.tolist() == [NEAR] * len(infected)
     near_count, far_count = len(infected & set(close)), len(infected & set(far))
@@ -71,14 +79,15 @@ def test_a_small_room_infects_more_than_a_crowded_hall_and_nobody_is_infected_tw
     venue += [small_rooms] * (hall + 1)
     epidemic = _one_source(1 + 5 * small_rooms + hall)
     stays = _stays(person, venue, [600.0] * len(person))
-    found = spread(epidemic, stays, _spans([], [], [], []), small_rooms + 1, DAY_START, np.random.default_rng(2))
+    found = spread(epidemic, MODEL, stays, _spans([], [], [], []), small_rooms + 1, DAY_START, np.random.default_rng(2))
     infected = found.person.tolist()
     assert len(infected) == len(set(infected)) and 0 not in infected
     assert set(found.route.tolist()) == {ROOM}
     in_rooms = sum(p < 1 + 5 * small_rooms for p in infected) / (4 * small_rooms)
     in_hall = sum(p >= 1 + 5 * small_rooms for p in infected) / hall
     assert in_rooms > 10 * in_hall
-    again = spread(epidemic, stays, _spans([], [], [], []), small_rooms + 1, DAY_START, np.random.default_rng(3))
+    again = spread(epidemic, MODEL, stays, _spans([], [], [], []), small_rooms + 1, DAY_START,
+                   np.random.default_rng(3))
     assert not set(again.person.tolist()) & set(infected)
 
 
