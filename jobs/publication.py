@@ -210,7 +210,7 @@ def _day_dir(day: date) -> str:
     return _rel(PUBLISH, day.isoformat())
 
 
-def _record(day: date, run: str, suffix: str) -> str:
+def _record_path(day: date, run: str, suffix: str) -> str:
     return _rel(_day_dir(day), run + suffix)
 
 
@@ -295,7 +295,7 @@ class DayPublication:
                 return _under(root, _rel(area, relative[len(tree) + 1:]))
         return staged
 
-    def _record(self, state: str, **extra: Any) -> dict[str, Any]:
+    def _run_record(self, state: str, **extra: Any) -> dict[str, Any]:
         return {
             "day": self.day.isoformat(),
             "run": self.run,
@@ -306,7 +306,7 @@ class DayPublication:
         }
 
     def _still_current(self, store: _Store) -> None:
-        if not store.exists(_record(self.day, self.run, RUN_SUFFIX)):
+        if not store.exists(_record_path(self.day, self.run, RUN_SUFFIX)):
             raise PublicationSuperseded(
                 f"run {self.run} of {self.day.isoformat()} was discarded by a newer run of the day; nothing published"
             )
@@ -315,7 +315,7 @@ class DayPublication:
         """Leave the staged run for a later task of the same run to find with `held`."""
         store = self._store
         self._still_current(store)
-        store.write_json(_record(self.day, self.run, RUN_SUFFIX), self._record(HELD))
+        store.write_json(_record_path(self.day, self.run, RUN_SUFFIX), self._run_record(HELD))
 
     def withhold(self, reason: str) -> None:
         """Never publish this run; keep what it staged (the latest withheld run of D only) for investigation."""
@@ -323,7 +323,7 @@ class DayPublication:
         for run, record in _runs(store, self.day):
             if record.get("state") == WITHHELD and run != self.run:
                 _discard(store, self.day, run)
-        store.write_json(_record(self.day, self.run, RUN_SUFFIX), self._record(WITHHELD, reason=reason))
+        store.write_json(_record_path(self.day, self.run, RUN_SUFFIX), self._run_record(WITHHELD, reason=reason))
 
     def publish(self) -> None:
         """Commit, swap the run's directories in, clean up: D is now this run's, whole."""
@@ -337,7 +337,7 @@ class DayPublication:
             "entries": [self._entry(store, relative, directory=True) for relative in self.directories]
             + [self._entry(store, relative, directory=False) for relative in self.files],
         }
-        store.write_json(_record(self.day, self.run, COMMIT_SUFFIX), journal)
+        store.write_json(_record_path(self.day, self.run, COMMIT_SUFFIX), journal)
         self.on_step("committed")
         _roll_forward(store, journal, self.on_step)
         self.on_step("published")
@@ -371,13 +371,13 @@ def begin(
     for area in AREAS:
         for entry in store.entries(_rel(area, PUBLISH, day.isoformat())):
             run = entry.base_name
-            if entry.type == pafs.FileType.Directory and not store.exists(_record(day, run, RUN_SUFFIX)):
+            if entry.type == pafs.FileType.Directory and not store.exists(_record_path(day, run, RUN_SUFFIX)):
                 store.delete(_run_tree(area, day, run))
     probe = DayPublication(lake_root, day, "", (), (), filesystem=filesystem)
     relative = tuple(probe._split(path)[1] for path in directories)
     lake_files = tuple(probe._split(path)[1] for path in files)
     publication = DayPublication(lake_root, day, _new_run(), relative, lake_files, on_step, filesystem)
-    store.write_json(_record(day, publication.run, RUN_SUFFIX), publication._record(OPEN))
+    store.write_json(_record_path(day, publication.run, RUN_SUFFIX), publication._run_record(OPEN))
     return publication
 
 
@@ -456,8 +456,8 @@ def _runs(store: _Store, day: date) -> list[tuple[str, dict[str, Any]]]:
         if not name.endswith(RUN_SUFFIX):
             continue
         run = name.removesuffix(RUN_SUFFIX)
-        record = store.read_json(_record(day, run, RUN_SUFFIX))
-        if record is not None and not store.exists(_record(day, run, COMMIT_SUFFIX)):
+        record = store.read_json(_record_path(day, run, RUN_SUFFIX))
+        if record is not None and not store.exists(_record_path(day, run, COMMIT_SUFFIX)):
             found.append((run, record))
     return sorted(found)
 
@@ -465,7 +465,7 @@ def _runs(store: _Store, day: date) -> list[tuple[str, dict[str, Any]]]:
 def _discard(store: _Store, day: date, run: str) -> None:
     for area in AREAS:
         store.delete(_run_tree(area, day, run))
-    store.delete(_record(day, run, RUN_SUFFIX))
+    store.delete(_record_path(day, run, RUN_SUFFIX))
 
 
 def _roll_forward(store: _Store, journal: dict[str, Any], on_step: Step) -> None:
@@ -487,8 +487,8 @@ def _roll_forward(store: _Store, journal: dict[str, Any], on_step: Step) -> None
     })
     for area in AREAS:
         store.delete(_run_tree(area, day, run))
-    store.delete(_record(day, run, RUN_SUFFIX))
-    store.delete(_record(day, run, COMMIT_SUFFIX))
+    store.delete(_record_path(day, run, RUN_SUFFIX))
+    store.delete(_record_path(day, run, COMMIT_SUFFIX))
 
 
 def _retired(final: str, day: date, run: str) -> str:
