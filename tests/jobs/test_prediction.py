@@ -4,13 +4,17 @@ The hand-made lake pins the counting down; the simulated province checks that
 a transmission model where closeness matters shows up in the table.
 """
 
+import os
+import re
+import shutil
+import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from jobs.exports import export_day
+from jobs.exports import ExportedDay, export_day
 from jobs.prediction import FOLLOW_UP_DAYS, wilson, write_prediction
 from jobs.trace import trace_day
 from tests.jobs.lakebuilder import LakeBuilder
@@ -29,7 +33,10 @@ def test_wilson_interval() -> None:
     assert low == 0.0 and 0.1 < high < 0.2
 
 
-def _handmade(tmp_path: Path) -> LakeBuilder:
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> ExportedDay:
+    """The hand-made lake traced day by day, D exported."""
+    tmp_path = tmp_path_factory.mktemp("handmade")
     builder = LakeBuilder(tmp_path / "lake", tmp_path / "vault")
     builder.venue("V1", "Quán cà phê Hoa", "213", "24", kind="cafe")
     builder.confirmed(A, "2021-08-01T20:00:00", sample_date="2021-07-31")
@@ -41,7 +48,10 @@ def _handmade(tmp_path: Path) -> LakeBuilder:
     builder.checkin(C, "V1", "2021-07-31T12:10:00", "2021-07-31T12:50:00")
     builder.confirmed(B, "2021-08-04T10:00:00", sample_date="2021-08-03")
     builder.write()
-    return builder
+    rules = load_rules()
+    for offset in range((LAST - FIRST).days + 1):
+        trace_day(str(builder.root), FIRST + timedelta(days=offset), rules, vault=str(builder.vault), engine="duckdb")
+    return export_day(str(builder.root), LAST, rules, vault=str(builder.vault))
 
 
 def _table(database: Path, day: date) -> dict[tuple[str, str], tuple[int, int, int]]:
@@ -52,13 +62,7 @@ def _table(database: Path, day: date) -> dict[tuple[str, str], tuple[int, int, i
     return {(breakdown, label): (flagged, became, pending) for breakdown, label, flagged, became, pending in rows}
 
 
-def test_each_person_counts_once_per_group_and_tracers_alone_see_it(tmp_path: Path) -> None:
-    builder = _handmade(tmp_path)
-    rules = load_rules()
-    for offset in range((LAST - FIRST).days + 1):
-        trace_day(str(builder.root), FIRST + timedelta(days=offset), rules, vault=str(builder.vault), engine="duckdb")
-    exported = export_day(str(builder.root), LAST, rules, vault=str(builder.vault))
-
+def test_each_person_counts_once_per_group_and_tracers_alone_see_it(exported: ExportedDay) -> None:
     assert exported.analyst_db is not None
     assert _table(Path(exported.analyst_db), LAST) == {
         ("channel", "ble"): (2, 1, 1),
@@ -78,6 +82,27 @@ def test_each_person_counts_once_per_group_and_tracers_alone_see_it(tmp_path: Pa
     assert 'data-metric="sensor-quality.burst.sightings" data-value="0"' in tracers
     assert "prediction." not in public and "sensor-quality." not in public
     assert Path(exported.paths["prediction"], "part-00000.parquet").is_file()
+
+
+def test_the_tracers_page_renders_both_sections_in_headless_chromium(exported: ExportedDay, tmp_path: Path) -> None:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI for the report's browser tests (scripts/setup.sh installs it)")
+        pytest.skip("chromium is not installed")
+    dumped = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", Path(exported.tracer_report).as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout
+    shown = dict(re.findall(r'data-metric="((?:prediction|sensor-quality)\.[^"]+)" data-value="([^"]*)"', dumped))
+    assert shown["prediction.channel.ble.flagged"] == "2" and shown["prediction.channel.venue.became_f0"] == "1"
+    assert shown["prediction.venue_kind.cafe.share"] == "50"
+    assert {name for name in shown if name.startswith("sensor-quality.")} == {
+        f"sensor-quality.{check}.{count}" for check in ("clock_ahead", "clock_behind", "burst", "rssi_implausible",
+                                                        "rssi_outlier") for count in ("reporters", "sightings")
+    }
+    assert 'id="prediction"' in dumped and 'id="sensor-quality"' in dumped
 
 
 @pytest.mark.slow
