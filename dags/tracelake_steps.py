@@ -140,12 +140,17 @@ def export(settings: AirflowSettings, rules: Rules, day: date, outlet_events: An
     """Publish day D the way `tracelake run` does: worklists, the province's outputs, the analysts' DuckDB
     file and the daily report, with the held run's tables (or D's published ones) all at once; then the
     assets' events, whose extra names the day."""
+    from jobs.capacity import CapacityError, read_capacity
     from jobs.exports import PROVINCE_TABLES, export_day
     from jobs.publication import held, recover
 
+    try:
+        capacity = read_capacity(settings.capacity) if settings.capacity else None
+    except CapacityError as problem:
+        raise AirflowFailException(str(problem)) from problem  # a retry reads the same file
     recover(settings.lake, day)
     exported = export_day(settings.lake, day, rules, vault=settings.vault_location,
-                          publication=held(settings.lake, day))
+                          publication=held(settings.lake, day), capacity=capacity)
     lake_exports = exported.paths
     published = {
         "day": day.isoformat(),
@@ -172,7 +177,8 @@ def purge(settings: AirflowSettings, rules: Rules, day: date) -> dict[str, Any]:
 
 def _worklist_summary(summary: Any) -> dict[str, Any]:
     """Where the worklists went and how many people they list: XComs never carry the phone numbers themselves."""
-    return {"directory": summary.directory, "districts": len(summary.districts), "people": summary.people}
+    return {"directory": summary.directory, "districts": len(summary.districts), "people": summary.people,
+            "to_call": summary.to_call, "to_notify": summary.to_notify}
 
 
 def start_date(settings: AirflowSettings, rules: Rules) -> datetime:

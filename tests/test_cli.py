@@ -148,6 +148,26 @@ def test_every_command_taking_rules_refuses_an_out_of_range_value_naming_the_key
     assert not (tmp_path / "lake").exists()
 
 
+def test_a_capacity_file_that_cannot_be_used_stops_before_any_work(tmp_path: Path) -> None:
+    capacity = tmp_path / "capacity.csv"
+    capacity.write_text("district_code,calls_per_day\n760,many\n", encoding="utf-8")
+    events = tmp_path / "events"
+    events.mkdir()
+    _write(events, "checkins", [])
+    lake = str(tmp_path / "lake")
+    commands = {
+        "run": ("run", "--events", str(events), "--lake", lake, "--date", "2021-08-10", "--capacity", str(capacity)),
+        "export": ("export", "--date", "2021-08-10", "--lake", lake, "--capacity", str(capacity)),
+        "demo (TRACELAKE_CAPACITY)": ("demo", "--lake", lake),
+    }
+    for name, arguments in commands.items():
+        result = _tracelake(*arguments, cwd=tmp_path, settings={"TRACELAKE_CAPACITY": str(capacity)})
+        assert result.returncode == 2, (name, result.stdout + result.stderr)
+        assert "line 2: calls per day of 760 must be a whole number" in result.stdout, name
+        assert "Traceback" not in result.stdout + result.stderr, name
+    assert not (tmp_path / "lake").exists()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["spark", "duckdb"])
 def test_run_traces_a_hand_made_day_into_the_contract_export(tmp_path: Path, engine: str) -> None:
@@ -176,10 +196,15 @@ def test_run_traces_a_hand_made_day_into_the_contract_export(tmp_path: Path, eng
          "reporter_os": "ios", "contact_os": "ios", "observed_at": f"2021-08-09T12:{minute:02d}:00+07:00"}
         for minute in range(0, 25, 5)
     ])
+    capacity = tmp_path / "capacity.csv"
+    capacity.write_text("district_code,calls_per_day\n490,0\n", encoding="utf-8")  # the café's district calls no one
     result = _tracelake("run", "--events", str(events), "--lake", str(tmp_path / "lake"), "--date", "2021-08-10",
-                        cwd=tmp_path, settings={"TRACELAKE_TRACE_ENGINE": engine})
+                        "--capacity", str(capacity), cwd=tmp_path, settings={"TRACELAKE_TRACE_ENGINE": engine})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "F1 1" in result.stdout and "F2 1" in result.stdout
+    assert "1 to call (worklists), 1 to text (notifications)" in result.stdout
+    texted = (tmp_path / "lake" / "exports" / "notifications" / "date=2021-08-10" / "district=490" / "notify.csv")
+    assert "+84987654321" in texted.read_text(encoding="utf-8-sig")
     manifest = tmp_path / "lake" / "manifests" / "trace" / "date=2021-08-10" / "manifest.json"
     assert json.loads(manifest.read_text())["engine"] == engine
     rows = {row["person_id"]: row for row in pq.read_table(
@@ -207,7 +232,8 @@ def test_demo_runs_the_whole_flow_at_a_small_size(tmp_path: Path) -> None:
     assert "generated a random one" in result.stdout
     assert (tmp_path / "lake-vault" / "pseudonymization.key").is_file()
     assert not list((tmp_path / "lake").rglob("*.key"))
-    for expected in ("Cases and contacts", "F0", "landed", "quarantined", "tracelake.duckdb", "index.html"):
+    for expected in ("Cases and contacts", "F0", "landed", "quarantined", "tracelake.duckdb", "index.html",
+                     "to call (worklists)", "to text (notifications)"):
         assert expected in result.stdout
     assert list((tmp_path / "lake" / "exports" / "exposures" / "date=2021-08-10").glob("*.parquet"))
     assert list((tmp_path / "lake" / "exports" / "worklists" / "date=2021-08-10").rglob("worklist.csv"))

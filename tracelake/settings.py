@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     the quicker of the two on a single small host."""
     rules: str | None = None
     """A rules YAML file; unset means the default shipped in schemas/rules."""
+    capacity: str | None = None
+    """A CSV of each district's calls a day (district_code,calls_per_day; README, "Calling capacity"); a district
+    it does not name, or every district when unset, makes the rules' `capacity.default_calls_per_day`."""
     topic_partitions: int = 4
     consumer_group: str = "tracelake-lander"
     broker_bin: str | None = None

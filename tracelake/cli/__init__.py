@@ -30,6 +30,11 @@ app.add_typer(lake_app, name="lake")
 LakeOption = Annotated[str | None, typer.Option("--lake", help="Lake root (directory or URI); default TRACELAKE_LAKE.")]
 DateOption = Annotated[str, typer.Option("--date", help="Local day D, YYYY-MM-DD.")]
 RulesOption = Annotated[Path | None, typer.Option("--rules", help="Rules YAML; default the shipped vn-moh-2021.")]
+CapacityOption = Annotated[
+    Path | None,
+    typer.Option("--capacity", help="CSV of calls a day per district (district_code,calls_per_day); "
+                                    "default TRACELAKE_CAPACITY, else the rules' default for every district."),
+]
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -65,6 +70,19 @@ def _rules(path: Path | None, settings: Settings) -> Rules:
     try:
         return load_rules(path if path is not None else settings.rules)
     except RulesError as problem:
+        fail(str(problem))
+
+
+def _capacity(path: Path | None, settings: Settings) -> dict[str, int]:
+    """Calls a day per district, read before any work starts: a bad file costs nothing but a message."""
+    from jobs.capacity import CapacityError, read_capacity
+
+    location = str(path) if path is not None else settings.capacity
+    if location is None:
+        return {}
+    try:
+        return read_capacity(location)
+    except CapacityError as problem:
         fail(str(problem))
 
 
@@ -211,6 +229,7 @@ def run(
     day: DateOption,
     rules: RulesOption = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail when a validation suite fails.")] = False,
+    capacity: CapacityOption = None,
 ) -> None:
     """Publish events to Kafka, land, validate, trace and export day D."""
     from tracelake.cli.pipeline import run_pipeline
@@ -218,9 +237,10 @@ def run(
     settings = _settings(lake)
     the_day = _day(day)
     the_rules = _rules(rules, settings)
+    calls = _capacity(capacity, settings)
     _require_events(events)
     with _pipeline_errors():
-        result = run_pipeline(events, settings, the_day, the_rules, strict=strict)
+        result = run_pipeline(events, settings, the_day, the_rules, strict=strict, capacity=calls)
     _summary(result)
 
 
@@ -239,12 +259,13 @@ def demo(
     settings = _settings(lake)
     the_day = _day(day)
     the_rules = _rules(None, settings)
+    calls = _capacity(None, settings)
     events = Path(settings.lake).resolve().parent / "demo-events"
     console.rule(f"tracelake demo: {people:,} people, {days} day(s) up to {the_day}")
     with stage_progress("simulate") as advance:
         run_simulation(people, the_day, days=days, seed=seed, out=events, progress=advance)
     with _pipeline_errors():
-        result = run_pipeline(events, settings, the_day, the_rules)
+        result = run_pipeline(events, settings, the_day, the_rules, capacity=calls)
     _summary(result)
 
 
@@ -284,6 +305,10 @@ def _summary(result: object) -> None:
     console.print(table)
     tiers = ", ".join(f"[bold]{tier}[/] {count:,}" for tier, count in sorted(result.tiers.items()))
     console.print(f"Cases and contacts: {tiers}")
+    console.print(
+        f"Today's calls: [bold]{result.to_call:,}[/] to call (worklists), [bold]{result.to_notify:,}[/] to text "
+        "(notifications) within each district's calls a day"
+    )
     console.print("Stages: " + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.timings.items()))
     for line in result.headlines:
         console.print(line)
@@ -323,13 +348,16 @@ def province_report(
 
 
 @app.command()
-def export(day: DateOption, lake: LakeOption = None, rules: RulesOption = None) -> None:
+def export(
+    day: DateOption, lake: LakeOption = None, rules: RulesOption = None, capacity: CapacityOption = None
+) -> None:
     """Rebuild everything people read for a traced day: worklists, province outputs, DuckDB file, report."""
     from jobs.exports import export_day
 
     settings = _settings(lake)
     _refuse_another_key(settings)
-    exported = export_day(settings.lake, _day(day), _rules(rules, settings), vault=settings.vault_location)
+    exported = export_day(settings.lake, _day(day), _rules(rules, settings), vault=settings.vault_location,
+                          capacity=_capacity(capacity, settings))
     for line in exported.province.headline():
         console.print(line)
     for name, where in exported.paths.items():

@@ -10,7 +10,7 @@ where it is staged, and published whole at the end of the export.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,6 +39,10 @@ class PipelineResult:
     outputs: dict[str, str] = field(default_factory=dict)
     headlines: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    to_call: int = 0
+    """People on the day's worklists, within each district's calls a day."""
+    to_notify: int = 0
+    """People beyond them, on the notification lists."""
 
     def judge(self, validation: ValidationReport) -> None:
         """A failed suite is reported with the day's summary; `--strict` raised before we get here."""
@@ -69,8 +73,14 @@ def _timed(result: PipelineResult, stage: str) -> Iterator[None]:
     result.timings[stage] = time.perf_counter() - started
 
 
-def run_pipeline(events: Path, settings: Settings, day: date, rules: Rules, *, strict: bool = False) -> PipelineResult:
-    """Publish, land, validate, trace and export day D; returns what happened, stage by stage."""
+def run_pipeline(
+    events: Path, settings: Settings, day: date, rules: Rules, *, strict: bool = False,
+    capacity: Mapping[str, int] | None = None,
+) -> PipelineResult:
+    """Publish, land, validate, trace and export day D; returns what happened, stage by stage.
+
+    `capacity`: calls a day per district code (`jobs.capacity`); the rules' default for the others.
+    """
     from jobs.exports import export_day as export_traced_day
     from jobs.trace import begin_day, trace_day
     from jobs.validation import validate_outputs, validate_raw
@@ -111,9 +121,10 @@ def run_pipeline(events: Path, settings: Settings, day: date, rules: Rules, *, s
     with _timed(result, "export"), console.status("Writing worklists, the analysts' DuckDB and the report…"):
         exported = export_traced_day(
             settings.lake, day, rules, vault=settings.vault_location, counts=_report_counts(result),
-            publication=publication,
+            publication=publication, capacity=capacity,
         )
     result.outputs.update(exported.paths)
+    result.to_call, result.to_notify = exported.worklists.to_call, exported.worklists.to_notify
     result.headlines = exported.province.headline()
     return result
 
