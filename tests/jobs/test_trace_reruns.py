@@ -113,9 +113,9 @@ def test_the_manifest_records_rules_engine_inputs_and_outputs(builder: LakeBuild
     assert checkins["duplicates_dropped"] == 1
     assert checkins["rows_kept"] == 5
     assert sorted(checkins["files"]) == [
-        "raw/checkins/date=2021-07-01/checkins+0+00000000000000000005.parquet",
-        "raw/checkins/date=2021-08-03/checkins+0+00000000000000000000.parquet",
-        "raw/checkins/date=2021-08-03/checkins+3+00000000000000000000.parquet",
+        "raw/checkins/date=2021-07-01/checkins+0+lakebuilder+00000000000000000005.parquet",
+        "raw/checkins/date=2021-08-03/checkins+0+lakebuilder+00000000000000000000.parquet",
+        "raw/checkins/date=2021-08-03/checkins+3+lakebuilder+00000000000000000000.parquet",
     ]
     assert document["outputs"]["export"] == {"path": "exports/exposures/date=2021-08-03", "rows": 2}
     assert document["tier_counts"] == {"F0": 1, "F1": 1, "F2": 1}

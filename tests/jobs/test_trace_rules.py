@@ -480,15 +480,22 @@ def lookback_bounds(c: Cell) -> None:
     c.sighting("A", "Q", "2021-08-04 00:00")  # exactly at the range end: out
     c.checkin("A", "V", "2021-07-19 23:00", "2021-07-20 00:00")  # ends at the range start: in
     c.checkin("R", "V", "2021-07-20 00:00", "2021-07-20 01:00")
-    c.checkin("A", "W", "2021-07-19 23:00", "2021-07-19 23:59:59.999999")  # ends before it: out
+    c.checkin("A", "W", "2021-07-19 23:00", "2021-07-19 23:59:59.999999")  # ends before it, lingers into it: in
     c.checkin("T", "W", "2021-07-20 00:00", "2021-07-20 01:00")
+    c.confirmed("B", reported="2021-07-23 09:00", sample="2021-07-19")  # opens 2021-07-17 00:00
+    c.checkin("B", "Y", "2021-07-19 22:00", "2021-07-19 23:30")  # its linger ends at the range start: in
+    c.checkin("Z", "Y", "2021-07-19 23:00", "2021-07-20 01:00")
+    c.checkin("B", "X", "2021-07-19 22:00", "2021-07-19 23:29:59.999999")  # its linger ends before it: out
+    c.checkin("U", "X", "2021-07-19 23:00", "2021-07-20 01:00")
 
 
 def test_lookback_range_is_closed_at_the_start_and_open_at_the_end(traced: TracedScenario) -> None:
     cell = traced["lookback_bounds"]
-    assert cell.tiers() == {"P": "F1", "R": "F1"}
+    assert cell.tiers() == {"P": "F1", "R": "F1", "T": "F1", "Z": "F1"}
     assert cell.exposures("P") == [("ble", cell.at("2021-07-20 00:00"), cell.at("2021-07-20 00:15"))]
     assert cell.exposures("R") == [("venue", cell.at("2021-07-20 00:00"), cell.at("2021-07-20 00:30"))]
+    assert cell.exposures("T") == [("venue", cell.at("2021-07-20 00:00"), cell.at("2021-07-20 00:29:59.999999"))]
+    assert cell.exposures("Z") == [("venue", cell.at("2021-07-19 23:00"), cell.at("2021-07-20 00:00"))]
 
 
 # --- the exported row -----------------------------------------------------------
