@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 from jobs.analyst_db import build_analyst_db
+from jobs.changes import CHANGES, ChangesSummary, changes_directories, refresh_next_day, write_changes
 from jobs.notifications import NOTIFICATIONS
 from jobs.prediction import TABLE as PREDICTION
 from jobs.prediction import write_prediction
@@ -46,6 +47,9 @@ class ExportedDay:
     """The public report."""
     tracer_report: str
     paths: dict[str, str] = field(default_factory=dict)
+    changes: ChangesSummary | None = None
+    next_day_refreshed: date | None = None
+    """The next published day, whose diff against D was published anew."""
 
 
 def export_directories(lake: Lake, day: date) -> list[str]:
@@ -59,6 +63,7 @@ def export_directories(lake: Lake, day: date) -> list[str]:
         lake.tracer_report_day(day),
         lake.curated_day(PREDICTION, day),
         lake.curated_day(SENSOR_QUALITY, day),
+        *changes_directories(lake, day),
     ]
 
 
@@ -86,6 +91,7 @@ def export_day(
     lake = Lake(lake_root)
     if publication is None:
         publication = begin(lake_root, day, directories=export_directories(lake, day), files=analyst_files(lake))
+    changes = write_changes(lake_root, day, rules, vault=vault, outputs=publication)
     worklists = write_worklists(lake_root, day, rules, vault=vault, outputs=publication, capacity=capacity)
     province = build_province_outputs(lake_root, day, rules, outputs=publication)
     prediction = write_prediction(lake_root, day, rules, outputs=publication)
@@ -105,6 +111,7 @@ def export_day(
     )
     tracer_report = publication.published_path(str(staged_tracer_report))
     publication.publish()
+    following = refresh_next_day(lake_root, day, rules, vault=vault)
     paths = {
         "exposures": lake.export_day("exposures", day),
         "worklists": lake.export_day("worklists", day),
@@ -116,7 +123,8 @@ def export_day(
         "report": report,
         "prediction": lake.curated_day(PREDICTION, day),
         "sensor quality": lake.curated_day(SENSOR_QUALITY, day),
+        "changes": lake.export_day(CHANGES, day),
     }
     if database is not None:
         paths["duckdb"] = database
-    return ExportedDay(day, worklists, province, database, report, tracer_report, paths)
+    return ExportedDay(day, worklists, province, database, report, tracer_report, paths, changes, following)
