@@ -92,7 +92,9 @@ def export_day(
     if publication is None:
         publication = begin(lake_root, day, directories=export_directories(lake, day), files=analyst_files(lake))
     changes = write_changes(lake_root, day, rules, vault=vault, outputs=publication)
-    worklists = write_worklists(lake_root, day, rules, vault=vault, outputs=publication, capacity=capacity)
+    worklists = write_worklists(
+        lake_root, day, rules, vault=vault, outputs=publication, capacity=capacity, changes=changes.statuses
+    )
     province = build_province_outputs(lake_root, day, rules, outputs=publication)
     prediction = write_prediction(lake_root, day, rules, outputs=publication)
     sensor_quality = write_sensor_quality(lake_root, day, rules, outputs=publication)

@@ -2,10 +2,13 @@
 
 A district's tracers open one file in the morning and call from the top. The
 day's F1s and F2s are assigned to districts (the `exposure_districts` rule of
-`jobs.analyst_db`, the same one analysts and the report use) and ranked by the
-risk score (`jobs.risk`: every F1 above every F2), then the most recent last
-exposure, the longest, venue before Bluetooth, and the id. Each row has the
-phone number (or citizen ID) to call, the score and a plain-text reason in
+`jobs.analyst_db`, the same one analysts and the report use) and ranked by
+tier (every F1 above every F2), then by what changed since the previous
+published day (`jobs.changes`: new, upgraded, late and changed before
+unchanged, so tracers call first whom they have not called about this yet),
+then by the risk score (`jobs.risk`), the most recent last exposure, the
+longest, venue before Bluetooth, and the id. Each row has the phone number
+(or citizen ID) to call, its change, the score and a plain-text reason in
 Vietnamese ("giờ ra ước tính" where an exposure rests on a check-out nobody
 scanned).
 
@@ -38,6 +41,7 @@ import pyarrow.fs as pafs
 
 from jobs.analyst_db import UNKNOWN_DISTRICT, register_lake_views
 from jobs.capacity import days_to_clear
+from jobs.changes import STATUSES, diff
 from jobs.notifications import NOTIFICATIONS, NOTIFY_FILE, Notice, notify_csv
 from jobs.publication import DIRECT, DayOutputs
 from jobs.spreadsheet import safe_row
@@ -57,6 +61,7 @@ CSV_ENCODING = "utf-8-sig"
 COLUMNS: tuple[str, ...] = (
     "priority",
     "tier",
+    "change",
     "phone_or_citizen_id",
     "phone_to_dial",
     "risk_score",
@@ -80,6 +85,7 @@ def worklist_schema(zone: str) -> pa.Schema:
         [
             pa.field("priority", pa.int32(), nullable=False),
             pa.field("tier", pa.string(), nullable=False),
+            pa.field("change", pa.string(), nullable=False),
             pa.field("phone_or_citizen_id", pa.string(), nullable=False),
             pa.field("phone_to_dial", pa.string(), nullable=False),
             pa.field("risk_score", pa.float64()),
@@ -178,6 +184,7 @@ class Entry:
     imputed_checkout: bool | None
     risk_score: float | None
     priority: int
+    change: str
     contacts: tuple[Contact, ...]
 
 
@@ -287,13 +294,15 @@ WITH linked AS (
            CASE WHEN l.district_code IS NOT NULL THEN l.district_basis
                 WHEN ev.district_code IS NOT NULL THEN 'exposure_venue'
                 ELSE $unknown END AS district_basis,
-           l.imputed_checkout, l.risk_score
+           l.imputed_checkout, l.risk_score, coalesce(ch.change, 'new') AS change
     FROM linked l LEFT JOIN export_venue ev USING (person_id)
+    LEFT JOIN changes ch ON ch.person_pseudonym = l.pseudonym
 )
 SELECT p.*, coalesce(c.calls_per_day, $default_calls) AS calls_per_day,
        CAST(row_number() OVER (
            PARTITION BY p.district
-           ORDER BY coalesce(TRY_CAST(substr(p.tier, 2) AS INTEGER), 99), p.risk_score DESC NULLS LAST,
+           ORDER BY coalesce(TRY_CAST(substr(p.tier, 2) AS INTEGER), 99), list_position($statuses, p.change),
+                    p.risk_score DESC NULLS LAST,
                     p.last_exposure_at DESC, p.exposure_minutes DESC, list_contains(p.channels, 'venue') DESC,
                     p.person_id
        ) AS INTEGER) AS priority
@@ -303,7 +312,7 @@ FROM placed p LEFT JOIN capacity c ON c.district_code = p.district
 
 _TO_CALL = """
 SELECT person_id, tier, first_exposure_at, last_exposure_at, exposure_minutes, channels, case_ids, venue_ids,
-       rules_version, district, district_basis, imputed_checkout, risk_score, priority, pseudonym
+       rules_version, district, district_basis, imputed_checkout, risk_score, priority, change, pseudonym
 FROM ranked WHERE priority <= calls_per_day ORDER BY district, priority
 """
 
@@ -375,10 +384,11 @@ def _to_call(con: duckdb.DuckDBPyConnection, day: date) -> list[Entry]:
             imputed_checkout=imputed,
             risk_score=risk,
             priority=priority,
+            change=change,
             contacts=tuple(contacts.get(pseudonym, ())) if pseudonym else (),
         )
         for (person_id, tier, first, last, minutes, channels, case_ids, venue_ids, version, district, basis,
-             imputed, risk, priority, pseudonym) in rows
+             imputed, risk, priority, change, pseudonym) in rows
     ]
 
 
@@ -402,6 +412,7 @@ def _rows(entries: Sequence[Entry], zone: ZoneInfo, names: dict[str, str]) -> li
             {
                 "priority": entry.priority,
                 "tier": entry.tier,
+                "change": entry.change,
                 "phone_or_citizen_id": entry.person_id,
                 "phone_to_dial": phone_to_dial(entry.person_id),
                 "risk_score": None if entry.risk_score is None else round(entry.risk_score, 1),
@@ -467,6 +478,7 @@ def write_worklists(
     vault: str | None = None,
     outputs: DayOutputs = DIRECT,
     capacity: Mapping[str, int] | None = None,
+    changes: pa.Table | None = None,
 ) -> WorklistSummary:
     """Write `exports/worklists/date=D/district=<code>/worklist.{csv,parquet}` (the people to call) and
     `exports/notifications/date=D/district=<code>/notify.csv` (the rest), replacing D's lists.
@@ -477,6 +489,8 @@ def write_worklists(
     it does not name makes the rules' `capacity.default_calls_per_day`.
     `outputs` says where D's tables are read and the lists written (a
     publication's staging tree; the summary names the published places).
+    `changes` is each person's change since the previous published day
+    (`jobs.changes`, person_pseudonym and change); computed here when not given.
     """
     lake = Lake(lake_root)
     zone = rules.zone
@@ -487,9 +501,11 @@ def write_worklists(
         con.register("export", _read_export(lake, day, outputs))
         con.register("vault", read_identities(vault))
         con.register("capacity", _capacity_table(capacity or {}))
+        con.register("changes", changes if changes is not None else diff(lake_root, day, rules, outputs)[0])
         con.execute(
             _RANKED,
-            {"day": day, "unknown": UNKNOWN_DISTRICT, "default_calls": rules.capacity.default_calls_per_day},
+            {"day": day, "unknown": UNKNOWN_DISTRICT, "default_calls": rules.capacity.default_calls_per_day,
+             "statuses": list(STATUSES)},
         )
         entries = _to_call(con, day)
         notices = _to_notify(con, day)

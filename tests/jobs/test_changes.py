@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from jobs.changes import CHANGES, CHANGES_CSV, RETRACTED_CSV
+from jobs.changes import CHANGES, CHANGES_CSV, RETRACTED_CSV, STATUSES
 from jobs.exports import ExportedDay, export_day
 from jobs.trace import trace_day
 from tests.jobs.lakebuilder import LakeBuilder
@@ -95,6 +95,25 @@ def test_tracers_get_csv_lists_and_analysts_pseudonyms(three_days: tuple[LakeBui
     assert set(curated["person_pseudonym"].to_pylist()) == {
         builder.pseudonym(person) for person in (NEIGHBOUR, FRIEND, COLLEAGUE, RETRACTED)
     }
+
+
+def test_the_worklist_shows_the_change_and_calls_what_is_new_first(
+    three_days: tuple[LakeBuilder, list[ExportedDay]],
+) -> None:
+    builder, days = three_days
+    middle = days[1].worklists
+    rows = [
+        row for district in middle.districts
+        for row in pq.read_table(district.parquet_path).to_pylist()
+    ]
+    changes = {row["phone_or_citizen_id"]: row["change"] for row in rows}
+    neighbour, friend, colleague = _ids(builder, NEIGHBOUR, FRIEND, COLLEAGUE)
+    assert changes[friend] == "upgraded" and changes[colleague] == "new" and changes[neighbour] == "unchanged"
+    for district in {row["district"] for row in rows}:
+        ranks = [
+            (row["tier"], STATUSES.index(row["change"])) for row in rows if row["district"] == district
+        ]
+        assert ranks == sorted(ranks), district
 
 
 def test_rerunning_the_middle_day_updates_its_diff_and_the_next_days(
