@@ -25,6 +25,7 @@ from jobs.province import ProvinceSummary, build_province_outputs, province_sect
 from jobs.publication import DayPublication, begin
 from jobs.report import Audience, build_report
 from jobs.report.calls import CallsSection
+from jobs.report.changes import ChangesSection
 from jobs.report.rule_quality import PredictionSection, SensorQualitySection
 from jobs.sensor_quality import TABLE as SENSOR_QUALITY
 from jobs.sensor_quality import write_sensor_quality
@@ -105,7 +106,8 @@ def export_day(
     staged_report = build_report(lake_root, day, rules, counts=counts, extra_sections=sections, outputs=publication)
     report = publication.published_path(str(staged_report))
     tracers_only = [
-        CallsSection(worklists), PredictionSection(day, prediction), SensorQualitySection(day, sensor_quality)
+        CallsSection(worklists), ChangesSection(changes), PredictionSection(day, prediction),
+        SensorQualitySection(day, sensor_quality),
     ]
     staged_tracer_report = build_report(
         lake_root, day, rules, counts=counts, extra_sections=[*sections, *tracers_only], audience=Audience.TRACERS,

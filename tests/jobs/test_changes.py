@@ -1,6 +1,7 @@
 """What changed since yesterday: three traced and exported days, then the middle day run again."""
 
 import csv
+import re
 from datetime import date
 from pathlib import Path
 
@@ -114,6 +115,15 @@ def test_the_worklist_shows_the_change_and_calls_what_is_new_first(
             (row["tier"], STATUSES.index(row["change"])) for row in rows if row["district"] == district
         ]
         assert ranks == sorted(ranks), district
+
+
+def test_the_tracers_report_counts_each_change(three_days: tuple[LakeBuilder, list[ExportedDay]]) -> None:
+    _, days = three_days
+    page = Path(days[2].tracer_report).read_text(encoding="utf-8")
+    counts = dict(re.findall(r'data-metric="changes\.(\w+)" data-value="(\d+)"', page))
+    assert counts == {"new": "0", "upgraded": "0", "late": "1", "changed": "0", "unchanged": "2", "retracted": "1"}
+    assert "changes/date=2021-08-03/retracted.csv" in page
+    assert 'data-metric="changes.' not in Path(days[2].report).read_text(encoding="utf-8")
 
 
 def test_rerunning_the_middle_day_updates_its_diff_and_the_next_days(
