@@ -38,11 +38,13 @@ import pyarrow.fs as pafs
 
 from jobs.outputs import PART_FILE, DayDirectory, stage_directories
 from jobs.publication import DIRECT, DayOutputs, begin
+from jobs.reidentify import MissingIdentityError
 from jobs.spreadsheet import safe_row
 from schemas.lake import CONTACTS, EXPOSURES_CURATED, UTC_TIME
-from tracelake.lake import PARTITION_PREFIX, Lake, filesystem
+from tracelake.audit import record_reidentification
+from tracelake.lake import EXPORTS, PARTITION_PREFIX, Lake, filesystem, join
 from tracelake.rules import Rules
-from tracelake.vault import read_identities
+from tracelake.vault import read_identities, vault_key_fingerprint
 
 CHANGES = "changes"
 STATUSES: tuple[str, ...] = ("new", "upgraded", "late", "changed", "unchanged", "retracted")
@@ -165,7 +167,10 @@ def _with_ids(changes: pa.Table, vault: str) -> pa.Table:
     joined = changes.join(identities, keys="person_pseudonym", right_keys="pseudonym", join_type="inner")
     missing = changes.num_rows - joined.num_rows
     if missing:
-        raise LookupError(f"{missing} pseudonyms of the changes are not in the vault {vault}")
+        raise MissingIdentityError(
+            f"{missing} pseudonym(s) of the changes since the previous day are not in the identity vault; "
+            "the tracers' list cannot name these people. Check that the vault matches the lake."
+        )
     order = pc.sort_indices(joined, [("person_id", "ascending")])
     joined = joined.take(order)
     ranks = pc.index_in(joined["change"], pa.array(STATUSES))
@@ -197,6 +202,10 @@ def write_changes(
     lake = Lake(lake_root)
     curated, previous = diff(lake_root, day, rules, outputs)
     export = _with_ids(curated, vault)
+    record_reidentification(
+        vault, day=day, output=join(EXPORTS, CHANGES), people=export.num_rows,
+        key_fingerprint=vault_key_fingerprint(vault),
+    )
     retracted = export.filter(pc.equal(export["change"], "retracted"))
     stage_directories(outputs, [
         DayDirectory(lake.export_day(CHANGES, day), {

@@ -12,6 +12,7 @@ from jobs.changes import CHANGES, CHANGES_CSV, RETRACTED_CSV, STATUSES
 from jobs.exports import ExportedDay, export_day
 from jobs.trace import trace_day
 from tests.jobs.lakebuilder import LakeBuilder
+from tracelake.audit import read_audit
 from tracelake.lake import Lake
 from tracelake.rules import load_rules
 
@@ -93,6 +94,8 @@ def test_tracers_get_csv_lists_and_analysts_pseudonyms(three_days: tuple[LakeBui
     assert first["change"] == "late" and first["late_exposures"] == "1"
     curated = pq.read_table(Path(lake.curated_day(CHANGES, LAST)) / "part-00000.parquet")
     assert "person_id" not in curated.column_names
+    named = [record.people for record in read_audit(str(builder.vault)) if record.output == "exports/changes"]
+    assert named[:3] == [3, 4, 4], "each day's list of changes is in the re-identification audit trail"
     assert set(curated["person_pseudonym"].to_pylist()) == {
         builder.pseudonym(person) for person in (NEIGHBOUR, FRIEND, COLLEAGUE, RETRACTED)
     }
