@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from jobs.changes import CHANGES_CURATED
 from jobs.publication import DIRECT, DayOutputs
 from schemas.lake import CASES, CONTACTS, EXPOSURES_CURATED, PREDICTION, QUARANTINE, RAW, SENSOR_QUALITY
 from schemas.staff_check import STAFF_CHECK_AGENCIES
@@ -72,6 +73,9 @@ PARQUET_VIEWS: tuple[ParquetView, ...] = (
                     "within the follow-up, with a 95 % Wilson interval."),
     ParquetView("sensor_quality", f"{CURATED}/sensor_quality/date=*/*.parquet", SENSOR_QUALITY,
                 doc="Bluetooth sensor checks of each day (clock skew, bursts, RSSI outliers): counted, not filtered."),
+    ParquetView("changes", f"{CURATED}/changes/date=*/*.parquet", CHANGES_CURATED,
+                doc="What changed per person since the previous published day (new, upgraded, late, changed, "
+                    "unchanged, retracted)."),
     ParquetView("quarantine", f"{QUARANTINE_DIR}/*/date=*/*.parquet", QUARANTINE, hidden=("raw_value",),
                 doc="Rejected events with their reason (without the raw message)."),
     ParquetView("staff_check_agencies", f"{PUBLIC}/staff_check_agencies/date=*/*.parquet", STAFF_CHECK_AGENCIES,
@@ -249,6 +253,7 @@ MATERIALIZED: tuple[str, ...] = (
     "contacts",
     "exposures",
     "cases",
+    "changes",
     "prediction",
     "sensor_quality",
     "quarantine",

@@ -5,6 +5,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
@@ -94,6 +95,11 @@ def test_tracers_get_csv_lists_and_analysts_pseudonyms(three_days: tuple[LakeBui
     assert first["change"] == "late" and first["late_exposures"] == "1"
     curated = pq.read_table(Path(lake.curated_day(CHANGES, LAST)) / "part-00000.parquet")
     assert "person_id" not in curated.column_names
+    database = three_days[1][2].analyst_db
+    assert database is not None
+    with duckdb.connect(database, read_only=True) as con:
+        rows = con.execute("SELECT change, count(*) FROM changes WHERE date = ? GROUP BY ALL", [LAST]).fetchall()
+    assert dict(rows) == {"late": 1, "unchanged": 2, "retracted": 1}
     named = [record.people for record in read_audit(str(builder.vault)) if record.output == "exports/changes"]
     assert named[:3] == [3, 4, 4], "each day's list of changes is in the re-identification audit trail"
     assert set(curated["person_pseudonym"].to_pylist()) == {
