@@ -24,22 +24,20 @@ diff of the next published day too, which `refresh_next_day` publishes as a
 publication of its own holding only that day's changes directories.
 """
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from jobs.outputs import PART_FILE, DayDirectory, stage_directories
 from jobs.publication import DIRECT, DayOutputs, begin
 from jobs.reidentify import MissingIdentityError
-from jobs.spreadsheet import safe_row
+from jobs.spreadsheet import safe_cell
 from schemas.lake import CONTACTS, EXPOSURES_CURATED, UTC_TIME
 from tracelake.audit import record_reidentification
 from tracelake.lake import EXPORTS, PARTITION_PREFIX, Lake, filesystem, join
@@ -50,7 +48,6 @@ CHANGES = "changes"
 STATUSES: tuple[str, ...] = ("new", "upgraded", "late", "changed", "unchanged", "retracted")
 """In the order tracers see them: the worklists rank by this before the risk order."""
 CHANGES_CSV, RETRACTED_CSV = "changes.csv", "retracted.csv"
-CSV_ENCODING = "utf-8-sig"
 
 _FIELDS = [
     pa.field("change", pa.string(), nullable=False),
@@ -178,17 +175,35 @@ def _with_ids(changes: pa.Table, vault: str) -> pa.Table:
     return joined.select(CHANGES_EXPORT.names).cast(CHANGES_EXPORT)
 
 
-def _csv(table: pa.Table) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=table.column_names, lineterminator="\n")
-    writer.writeheader()
-    for row in table.to_pylist():
-        writer.writerow(safe_row(_cells(row)))
-    return buffer.getvalue().encode(CSV_ENCODING)
+_PLAINLY_TEXT = r"^(?:[+-]?[0-9]+|[0-9A-Za-z_.:/ ]*)$"
+"""Cells no spreadsheet reads as a formula: a plain number (an E.164 phone, a citizen ID) or plain ASCII words."""
 
 
-def _cells(row: dict[str, Any]) -> dict[str, Any]:
-    return {key: value.isoformat() if isinstance(value, (datetime, date)) else value for key, value in row.items()}
+def _safe_column(column: pa.ChunkedArray) -> pa.Array:
+    """`safe_cell` of each value, called only on those that are not plainly text.
+
+    Person ids are E.164 numbers or citizen IDs and the other text cells are
+    words of a fixed vocabulary, so a list of half a million people is made
+    safe without a Python loop over it.
+    """
+    values = column.combine_chunks()
+    suspect = pc.fill_null(pc.invert(pc.match_substring_regex(values, _PLAINLY_TEXT)), False)
+    positions = pc.indices_nonzero(suspect)
+    if len(positions) == 0:
+        return values
+    safe = pa.array([safe_cell(value) for value in pc.take(values, positions).to_pylist()], pa.string())
+    return pc.replace_with_mask(values, suspect, safe)
+
+
+def safe_csv(table: pa.Table) -> bytes:
+    """UTF-8 with a byte-order mark (Excel then shows Vietnamese right), text cells formula-safe."""
+    cells = pa.table({
+        name: _safe_column(table[name]) if pa.types.is_string(table.schema.field(name).type) else table[name]
+        for name in table.column_names
+    })
+    buffer = pa.BufferOutputStream()
+    pacsv.write_csv(cells, buffer, pacsv.WriteOptions(quoting_style="needed"))
+    return "\ufeff".encode() + buffer.getvalue().to_pybytes()
 
 
 def changes_directories(lake: Lake, day: date) -> list[str]:
@@ -209,7 +224,7 @@ def write_changes(
     retracted = export.filter(pc.equal(export["change"], "retracted"))
     stage_directories(outputs, [
         DayDirectory(lake.export_day(CHANGES, day), {
-            PART_FILE: export, CHANGES_CSV: _csv(export), RETRACTED_CSV: _csv(retracted),
+            PART_FILE: export, CHANGES_CSV: safe_csv(export), RETRACTED_CSV: safe_csv(retracted),
         }),
         DayDirectory(lake.curated_day(CHANGES, day), {PART_FILE: curated}),
     ])

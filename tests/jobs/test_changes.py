@@ -1,15 +1,17 @@
 """What changed since yesterday: three traced and exported days, then the middle day run again."""
 
 import csv
+import io
 import re
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jobs.changes import CHANGES, CHANGES_CSV, RETRACTED_CSV, STATUSES
+from jobs.changes import CHANGES, CHANGES_CSV, RETRACTED_CSV, STATUSES, safe_csv
 from jobs.exports import ExportedDay, export_day
 from jobs.trace import trace_day
 from tests.jobs.lakebuilder import LakeBuilder
@@ -148,3 +150,10 @@ def test_rerunning_the_middle_day_updates_its_diff_and_the_next_days(
     after = _statuses(builder, LAST)
     assert after[newcomer] == "retracted", "day 3 was traced before the newcomer's check-in landed"
     assert after[friend] == "unchanged"
+
+
+def test_the_csv_neutralizes_only_what_a_spreadsheet_would_run() -> None:
+    table = pa.table({"person_id": ["+84912345678", "=HYPERLINK(1)", "＝1+1"], "change": ["new", "late", "@x"]})
+    rows = list(csv.reader(io.StringIO(safe_csv(table).decode("utf-8-sig"))))
+    assert rows == [["person_id", "change"], ["+84912345678", "new"], ["'=HYPERLINK(1)", "late"], ["'＝1+1", "'@x"]]
+
