@@ -203,6 +203,7 @@ def test_run_traces_a_hand_made_day_into_the_contract_export(tmp_path: Path, eng
     assert result.returncode == 0, result.stdout + result.stderr
     assert "F1 1" in result.stdout and "F2 1" in result.stdout
     assert "1 to call (worklists), 1 to text (notifications)" in result.stdout
+    assert "Since the previous published day: 2 new, 0 upgraded" in result.stdout
     texted = (tmp_path / "lake" / "exports" / "notifications" / "date=2021-08-10" / "district=490" / "notify.csv")
     assert "+84987654321" in texted.read_text(encoding="utf-8-sig")
     manifest = tmp_path / "lake" / "manifests" / "trace" / "date=2021-08-10" / "manifest.json"

@@ -309,6 +309,9 @@ def _summary(result: object) -> None:
         f"Today's calls: [bold]{result.to_call:,}[/] to call (worklists), [bold]{result.to_notify:,}[/] to text "
         "(notifications) within each district's calls a day"
     )
+    if result.changes:
+        changed = ", ".join(f"{count:,} {change}" for change, count in result.changes.items())
+        console.print(f"Since the previous published day: {changed} (exports/changes)")
     console.print("Stages: " + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.timings.items()))
     for line in result.headlines:
         console.print(line)

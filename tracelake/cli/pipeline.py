@@ -43,6 +43,8 @@ class PipelineResult:
     """People on the day's worklists, within each district's calls a day."""
     to_notify: int = 0
     """People beyond them, on the notification lists."""
+    changes: dict[str, int] = field(default_factory=dict)
+    """People per change since the previous published day (`jobs.changes`)."""
 
     def judge(self, validation: ValidationReport) -> None:
         """A failed suite is reported with the day's summary; `--strict` raised before we get here."""
@@ -125,6 +127,7 @@ def run_pipeline(
         )
     result.outputs.update(exported.paths)
     result.to_call, result.to_notify = exported.worklists.to_call, exported.worklists.to_notify
+    result.changes = exported.changes.counts if exported.changes else {}
     result.headlines = exported.province.headline()
     return result
 
