@@ -168,11 +168,9 @@ def _with_ids(changes: pa.Table, vault: str) -> pa.Table:
             f"{missing} pseudonym(s) of the changes since the previous day are not in the identity vault; "
             "the tracers' list cannot name these people. Check that the vault matches the lake."
         )
-    order = pc.sort_indices(joined, [("person_id", "ascending")])
-    joined = joined.take(order)
-    ranks = pc.index_in(joined["change"], pa.array(STATUSES))
-    joined = joined.take(pc.sort_indices(pa.table({"rank": ranks}), [("rank", "ascending")]))
-    return joined.select(CHANGES_EXPORT.names).cast(CHANGES_EXPORT)
+    ranked = joined.append_column("rank", pc.index_in(joined["change"], pa.array(STATUSES)))
+    ordered = ranked.sort_by([("rank", "ascending"), ("person_id", "ascending")])
+    return ordered.select(CHANGES_EXPORT.names).cast(CHANGES_EXPORT)
 
 
 _PLAINLY_TEXT = r"^(?:[+-]?[0-9]+|[0-9A-Za-z_.:/ ]*)$"
