@@ -26,6 +26,7 @@ import duckdb
 import pyarrow as pa
 
 from jobs.changes import CHANGES_CURATED
+from jobs.duckdb_twin.usable import usable_view
 from jobs.publication import DIRECT, DayOutputs
 from schemas.lake import CASES, CONTACTS, EXPOSURES_CURATED, PREDICTION, QUARANTINE, RAW, SENSOR_QUALITY
 from schemas.staff_check import STAFF_CHECK_AGENCIES
@@ -173,7 +174,8 @@ def _derived_views(rules: Rules) -> dict[str, str]:
         """,
         # One district per exposed person and run day: the district of the registered venue of
         # their most recent venue exposure; else (Bluetooth only, or an unregistered venue) the
-        # district of the registered venue they checked in at most often in the lookback; else unknown.
+        # district of the registered venue they checked in at most often in the lookback (check-ins the
+        # trace can use, `jobs.usable`); else unknown.
         "exposure_districts": f"""
             WITH by_exposure AS (
                 SELECT c.date, c.target_pseudonym AS person_pseudonym, v.district_code, c.venue_id
@@ -187,7 +189,7 @@ def _derived_views(rules: Rules) -> dict[str, str]:
                 SELECT e.date, e.person_pseudonym, ci.venue_id, v.district_code,
                        count(DISTINCT ci.event_id) AS visits, max(ci.checkin_at) AS latest_visit
                 FROM exposures e
-                JOIN raw_checkins ci ON ci.person_pseudonym = e.person_pseudonym
+                JOIN {usable_view("checkins", "raw_checkins")} ci ON ci.person_pseudonym = e.person_pseudonym
                 JOIN venues v ON v.venue_id = ci.venue_id
                 WHERE CAST(ci.checkin_at AT TIME ZONE {zone} AS DATE)
                       BETWEEN e.date - {rules.lookback_days} AND e.date

@@ -3,7 +3,8 @@
 Tracers should know when the sightings behind today's tiers look wrong, but
 a count must never quietly become a filter: these checks change no tier,
 they are only counted, per day, for the tracers' report and the analysts.
-Each sighting is read once (the first copy of a resent event_id).
+Each sighting the trace can use (`jobs.usable`) is read once (the first copy
+of a resent event_id): the others are already counted in the manifest.
 
 Clock checks judge the sightings that reached the lake on D (the lander's
 `landed_at`, else the Kafka timestamp, on local day D), whatever day they
@@ -34,6 +35,7 @@ import duckdb
 import pyarrow as pa
 
 from jobs.analyst_db import register_lake_views
+from jobs.duckdb_twin.usable import usable_view
 from jobs.outputs import PART_FILE, DayDirectory, stage_directories
 from jobs.publication import DIRECT, DayOutputs
 from schemas.lake import SENSOR_QUALITY
@@ -54,8 +56,8 @@ CHECKS: tuple[tuple[str, str], ...] = (
 )
 TABLE = "sensor_quality"
 
-_ONCE = """
-SELECT * FROM raw_sightings
+_ONCE = f"""
+SELECT * FROM {usable_view("proximity", "raw_sightings")}
 QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY landed_at NULLS FIRST, kafka_partition, kafka_offset) = 1
 """
 

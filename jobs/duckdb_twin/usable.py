@@ -9,12 +9,14 @@ data.
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 
 from jobs.params import TraceParams
 from jobs.usable import (
     CHECKS,
+    DEFAULT_EARLIEST,
     LATEST,
     NO_LANDING,
     Between,
@@ -29,10 +31,12 @@ from jobs.usable import (
     case_date_columns,
     case_date_window,
 )
-from tracelake.days import from_epoch_micros
+from tracelake.days import epoch_micros, from_epoch_micros
 
 REASON = "_unusable"
 BOUNDS_TABLE = "case_date_bounds"
+DEFAULT_EARLIEST_US = epoch_micros(DEFAULT_EARLIEST)
+UTC_ZONE = ZoneInfo("UTC")
 
 
 def _timestamp(instant: datetime) -> str:
@@ -82,22 +86,63 @@ def judged(
 
     For case reports, registers `case_date_bounds` first: `release` it after the last query of the topic.
     """
+    return judged_against(con, topic, source, parameters, params.earliest_us, params.zone)
+
+
+def judged_against(
+    con: duckdb.DuckDBPyConnection,
+    topic: str,
+    source: str,
+    parameters: Mapping[str, Any],
+    earliest_us: int = DEFAULT_EARLIEST_US,
+    zone: ZoneInfo = UTC_ZONE,
+) -> str:
+    """`judged` for readers other than the trace: the contract's earliest instant unless told another.
+
+    `zone` only places case dates (the rules' zone); other topics never read it.
+    """
     joins = ""
     columns = case_date_columns(topic)
     if columns:
-        first, last = case_date_window(params.earliest_us)
+        first, last = case_date_window(earliest_us)
         candidates = con.execute(
             f"SELECT DISTINCT day FROM (SELECT unnest([{', '.join(columns)}]) AS day FROM {source}) "
             f"WHERE day BETWEEN {_date(first)} AND {_date(last)}",
             dict(parameters),
         ).fetchall()
-        bounds = case_date_bounds([day for (day,) in candidates], params.zone, params.earliest_us)
+        bounds = case_date_bounds([day for (day,) in candidates], zone, earliest_us)
         con.register(BOUNDS_TABLE, bounds)
         joins = " ".join(
             f"LEFT JOIN {BOUNDS_TABLE} {column}_bounds ON {column}_bounds.day = events.{column}" for column in columns
         )
-    reason = _reason(topic, from_epoch_micros(params.earliest_us))
+    reason = _reason(topic, from_epoch_micros(earliest_us))
     return f"(SELECT events.*, {reason} AS {REASON} FROM {source} events {joins})"
+
+
+def usable_view(topic: str, source: str, earliest_us: int = DEFAULT_EARLIEST_US) -> str:
+    """The usable rows of `source` as SQL alone, for a view: topics without case dates only."""
+    if case_date_columns(topic):
+        raise ValueError(f"{topic} rows are judged against case date bounds: use judged_against")
+    reason = _reason(topic, from_epoch_micros(earliest_us))
+    return usable(f"(SELECT events.*, {reason} AS {REASON} FROM {source} events)")
+
+
+def checked_columns(topic: str) -> tuple[str, ...]:
+    """The columns the checks of `topic` read: a reader that judges rows must load them."""
+    columns: list[str] = []
+    for check in CHECKS[topic]:
+        match check:
+            case Required(column, kind):
+                columns += [column] if kind is None else [column, "kind"]
+            case OneOf(column, _) | Instant(column) | Between(column, _, _):
+                columns.append(column)
+            case CaseDate(column):
+                columns += [column, "reported_at"]
+            case NotBefore(later, earlier, _):
+                columns += [later, earlier]
+            case Differ(first, second, _):
+                columns += [first, second]
+    return tuple(dict.fromkeys(columns))
 
 
 def landed_order(params: TraceParams) -> str:

@@ -23,7 +23,9 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
+from jobs.duckdb_twin.usable import checked_columns, judged_against, release, usable
 from jobs.publication import DIRECT, DayOutputs
+from jobs.usable import CHECKS
 from schemas.lake import CASES, CONTACTS, RAW
 from tracelake.days import duration_micros, local_midnight
 from tracelake.days import epoch_micros as micros
@@ -149,7 +151,9 @@ class ProvinceSources:
     def _raw(
         self, topic: str, columns: list[str], first: date | None, last: date | None, *, deduplicate: bool = True
     ) -> pa.Table:
-        """Rows of a raw topic from partitions [first, last] (None: no bound that side), each event once.
+        """Usable rows of a raw topic from partitions [first, last] (None: no bound that side), each event once.
+
+        Rows the trace cannot use (`jobs.usable`) are skipped as it skips them, before resends are counted.
 
         `venues` is a compacted topic whose `event_id` is optional: its rows are not deduplicated,
         the latest registration of a venue wins instead.
@@ -164,7 +168,8 @@ class ProvinceSources:
                 continue
             files.extend(_segments(fs, partition.path))
         schema = RAW[topic]
-        wanted = [*columns, "event_id", "landed_at", "kafka_partition", "kafka_offset"]
+        checked = checked_columns(topic) if topic in CHECKS else ()
+        wanted = [*columns, *checked, "event_id", "landed_at", "kafka_partition", "kafka_offset"]
         events = ds.dataset(files, schema=schema, filesystem=fs, format="parquet").to_table(
             columns=list(dict.fromkeys(wanted))
         )
@@ -172,15 +177,18 @@ class ProvinceSources:
             return events
         name = f"_raw_{topic}"
         self.connection.register(name, events)
+        rows = usable(judged_against(self.connection, topic, name, {}, zone=self.rules.zone)) if checked else name
         first_copies = self.table(
             f"""
             SELECT * EXCLUDE (copy) FROM (
                 SELECT *, row_number() OVER (
                     PARTITION BY event_id ORDER BY landed_at NULLS FIRST, kafka_partition, kafka_offset) AS copy
-                FROM {name}
+                FROM {rows}
             ) WHERE copy = 1
             """
         )
+        if checked:
+            release(self.connection, topic)
         self.connection.unregister(name)
         return first_copies
 

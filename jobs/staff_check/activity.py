@@ -7,7 +7,8 @@ and the exact local days are decided on the events' instants. A check-in
 counts when the person scanned a QR code (`qr_venue` or `qr_personal`), not
 when a venue wrote them down by hand (`manual`). A sighting counts for both
 phones, reporter and contact: each ran Bluezone to log or be heard. A resent
-event may be read twice; it changes no last day.
+event may be read twice; it changes no last day. Rows the trace cannot use
+(`jobs.usable`) are skipped as it skips them.
 """
 
 from collections.abc import Collection, Mapping
@@ -18,25 +19,27 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 
+from jobs.duckdb_twin.usable import usable_view
 from jobs.inputs import raw_files
 from tracelake.days import epoch_micros, from_epoch_micros, local_midnight
 from tracelake.lake import Lake
 
 QR_SOURCES = ("qr_venue", "qr_personal")
 
-_LAST_CHECKIN = """
+_FILES = "read_parquet($files, union_by_name = true)"
+
+_LAST_CHECKIN = f"""
 SELECT c.person_pseudonym, max(epoch_us(c.checkin_at))
-FROM read_parquet($files, union_by_name = true) c JOIN roster r ON c.person_pseudonym = r.pseudonym
+FROM {usable_view("checkins", _FILES)} c JOIN roster r ON c.person_pseudonym = r.pseudonym
 WHERE epoch_us(c.checkin_at) >= $start_us AND epoch_us(c.checkin_at) < $end_us AND list_contains($sources, c.source)
 GROUP BY 1
 """
 
-_LAST_SIGHTING = """
-WITH phones AS (
-    SELECT reporter_pseudonym AS pseudonym, epoch_us(observed_at) AS observed_us
-    FROM read_parquet($files, union_by_name = true)
+_LAST_SIGHTING = f"""
+WITH sightings AS (SELECT * FROM {usable_view("proximity", _FILES)}), phones AS (
+    SELECT reporter_pseudonym AS pseudonym, epoch_us(observed_at) AS observed_us FROM sightings
     UNION ALL
-    SELECT contact_pseudonym, epoch_us(observed_at) FROM read_parquet($files, union_by_name = true)
+    SELECT contact_pseudonym, epoch_us(observed_at) FROM sightings
 )
 SELECT p.pseudonym, max(p.observed_us)
 FROM phones p JOIN roster r USING (pseudonym)
