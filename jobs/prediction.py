@@ -47,7 +47,7 @@ _PREDICTION = """
 WITH flags AS (
     SELECT c.target_pseudonym AS person, c.date AS flagged_on, c.channel, c.exposure_start,
            coalesce(v.kind, 'unknown') AS venue_kind,
-           array_to_string(list_sort(string_split(c.os_pair, '-')), '-') AS os_pair,
+           coalesce(array_to_string(list_sort(string_split(c.os_pair, '-')), '-'), 'unknown') AS os_pair,
            c.rssi_mean, CAST(floor(c.rssi_mean / $band) * $band AS INTEGER) AS rssi_from
     FROM contacts c LEFT JOIN venues v ON v.venue_id = c.venue_id
     WHERE c.target_tier = 'F1' AND c.date <= $day
@@ -69,11 +69,11 @@ WITH flags AS (
     UNION ALL
     SELECT person, flagged_on, exposure_start, 'rssi_band', 'ble', printf('%d..%d dBm', rssi_from, rssi_from + $band),
            rssi_from
-    FROM closest
+    FROM closest WHERE rssi_from IS NOT NULL
     UNION ALL
     SELECT person, flagged_on, exposure_start, 'os_pair_rssi_band', 'ble',
            printf('%s %d..%d dBm', os_pair, rssi_from, rssi_from + $band), rssi_from
-    FROM closest
+    FROM closest WHERE rssi_from IS NOT NULL
 ), people AS (
     SELECT breakdown, channel, label, rssi_from, person, min(flagged_on) AS flagged_on,
            CAST(min(exposure_start) AT TIME ZONE $zone AS DATE) AS exposed_on

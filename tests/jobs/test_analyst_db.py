@@ -167,13 +167,13 @@ def _doc_queries() -> list[str]:
 
 def test_the_documented_queries_give_the_right_answers(db: Path) -> None:
     queries = _doc_queries()
-    assert len(queries) == 5
+    assert len(queries) == 6
     con = duckdb.connect(str(db), read_only=True)
     try:
         answers = [con.execute(query.replace("paste-a-pseudonym-here", "ps-c5")).fetchall() for query in queries]
     finally:
         con.close()
-    f1_by_district, venues, became_f0, quarantine, history = answers
+    f1_by_district, venues, became_f0, quarantine, history, closeness = answers
     assert f1_by_district == [("760", 6, False), ("770", None, True), ("unknown", None, True)]
     assert venues[0] == ("Chợ Bến Thành", "760", 6, 6)
     assert sorted(venues[1:]) == [("Co.op Mart Cống Quỳnh", "770", 1, 1), ("Cà phê Hẻm 20", "770", 1, 1)]
@@ -188,6 +188,9 @@ def test_the_documented_queries_give_the_right_answers(db: Path) -> None:
         (dt.datetime(2021, 8, 3, 8, 0), dt.datetime(2021, 8, 3, 8, 30), "venue", "Chợ Bến Thành"),
         (dt.datetime(2021, 8, 3, 9, 40), dt.datetime(2021, 8, 3, 10, 0), "ble", None),
     ]
+    for _band, flagged, became, pending, percent, low, high in closeness:
+        assert became + pending <= flagged
+        assert percent is None or low <= percent <= high
 
 
 def test_a_fresh_lake_gives_typed_empty_views_and_the_queries_still_run(tmp_path: Path) -> None:
