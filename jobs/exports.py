@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import pyarrow as pa
+
 from jobs.analyst_db import build_analyst_db
 from jobs.changes import CHANGES, ChangesSummary, changes_directories, refresh_next_day, write_changes
 from jobs.notifications import NOTIFICATIONS
@@ -51,6 +53,8 @@ class ExportedDay:
     changes: ChangesSummary | None = None
     next_day_refreshed: date | None = None
     """The next published day, whose diff against D was published anew."""
+    prediction: pa.Table | None = None
+    """How well each rule predicted (`jobs.prediction`): the summary of `run` and `demo` prints it."""
 
 
 def export_directories(lake: Lake, day: date) -> list[str]:
@@ -131,4 +135,6 @@ def export_day(
     }
     if database is not None:
         paths["duckdb"] = database
-    return ExportedDay(day, worklists, province, database, report, tracer_report, paths, changes, following)
+    return ExportedDay(
+        day, worklists, province, database, report, tracer_report, paths, changes, following, prediction
+    )

@@ -204,6 +204,7 @@ def test_run_traces_a_hand_made_day_into_the_contract_export(tmp_path: Path, eng
     assert "F1 1" in result.stdout and "F2 1" in result.stdout
     assert "1 to call (worklists), 1 to text (notifications)" in result.stdout
     assert "Since the previous published day: 2 new, 0 upgraded" in result.stdout
+    assert "How well each rule predicts" in result.stdout
     texted = (tmp_path / "lake" / "exports" / "notifications" / "date=2021-08-10" / "district=490" / "notify.csv")
     assert "+84987654321" in texted.read_text(encoding="utf-8-sig")
     manifest = tmp_path / "lake" / "manifests" / "trace" / "date=2021-08-10" / "manifest.json"
@@ -234,7 +235,7 @@ def test_demo_runs_the_whole_flow_at_a_small_size(tmp_path: Path) -> None:
     assert (tmp_path / "lake-vault" / "pseudonymization.key").is_file()
     assert not list((tmp_path / "lake").rglob("*.key"))
     for expected in ("Cases and contacts", "F0", "landed", "quarantined", "tracelake.duckdb", "index.html",
-                     "to call (worklists)", "to text (notifications)"):
+                     "to call (worklists)", "to text (notifications)", "How well each rule predicts"):
         assert expected in result.stdout
     assert list((tmp_path / "lake" / "exports" / "exposures" / "date=2021-08-10").glob("*.parquet"))
     assert list((tmp_path / "lake" / "exports" / "worklists" / "date=2021-08-10").rglob("worklist.csv"))

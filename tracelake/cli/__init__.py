@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -295,6 +295,23 @@ def _require_events(events: Path) -> None:
         fail(f"--events: {events} holds none of " + ", ".join(f"{t}.jsonl" for t in TOPICS))
 
 
+def _prediction(rows: list[dict[str, Any]]) -> None:
+    """The predictive table: of the people each rule flagged F1, the share that became F0 within the follow-up."""
+    if not rows:
+        return
+    table = Table(
+        "rule", "flagged F1", "became F0", "pending", "share", "95 % interval",
+        title="How well each rule predicts (exact: for the operator and tracers)",
+    )
+    for row in rows:
+        table.add_row(
+            f"{row['breakdown'].replace('_', ' ')}: {row['label']}", f"{row['flagged']:,}", f"{row['became_f0']:,}",
+            f"{row['pending']:,}", f"{100 * row['share']:.1f} %",
+            f"{100 * row['ci_low']:.1f}-{100 * row['ci_high']:.1f} %",
+        )
+    console.print(table)
+
+
 def _summary(result: object) -> None:
     from tracelake.cli.pipeline import PipelineResult
 
@@ -312,6 +329,7 @@ def _summary(result: object) -> None:
     if result.changes:
         changed = ", ".join(f"{count:,} {change}" for change, count in result.changes.items())
         console.print(f"Since the previous published day: {changed} (exports/changes)")
+    _prediction(result.prediction)
     console.print("Stages: " + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.timings.items()))
     for line in result.headlines:
         console.print(line)

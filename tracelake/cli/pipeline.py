@@ -45,6 +45,8 @@ class PipelineResult:
     """People beyond them, on the notification lists."""
     changes: dict[str, int] = field(default_factory=dict)
     """People per change since the previous published day (`jobs.changes`)."""
+    prediction: list[dict[str, Any]] = field(default_factory=list)
+    """How well each rule predicted: the rows of `jobs.prediction`'s table for D."""
 
     def judge(self, validation: ValidationReport) -> None:
         """A failed suite is reported with the day's summary; `--strict` raised before we get here."""
@@ -128,6 +130,7 @@ def run_pipeline(
     result.outputs.update(exported.paths)
     result.to_call, result.to_notify = exported.worklists.to_call, exported.worklists.to_notify
     result.changes = exported.changes.counts if exported.changes else {}
+    result.prediction = exported.prediction.to_pylist() if exported.prediction is not None else []
     result.headlines = exported.province.headline()
     return result
 
