@@ -4,7 +4,8 @@ Tracers should know when the sightings behind today's tiers look wrong, but
 a count must never quietly become a filter: these checks change no tier,
 they are only counted, per day, for the tracers' report and the analysts.
 Each sighting the trace can use (`jobs.usable`) is read once (the first copy
-of a resent event_id): the others are already counted in the manifest.
+of a resent event_id): the others are already counted in the manifest. An
+implausible `landed_at` reads as missing, as it does in the trace.
 
 Clock checks judge the sightings that reached the lake on D (the lander's
 `landed_at`, else the Kafka timestamp, on local day D), whatever day they
@@ -35,7 +36,7 @@ import duckdb
 import pyarrow as pa
 
 from jobs.analyst_db import register_lake_views
-from jobs.duckdb_twin.usable import usable_view
+from jobs.duckdb_twin.usable import plausible_landing, usable_view
 from jobs.outputs import PART_FILE, DayDirectory, stage_directories
 from jobs.publication import DIRECT, DayOutputs
 from schemas.lake import SENSOR_QUALITY
@@ -57,7 +58,7 @@ CHECKS: tuple[tuple[str, str], ...] = (
 TABLE = "sensor_quality"
 
 _ONCE = f"""
-SELECT * FROM {usable_view("proximity", "raw_sightings")}
+SELECT * FROM (SELECT * REPLACE ({plausible_landing()} AS landed_at) FROM {usable_view("proximity", "raw_sightings")})
 QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY landed_at NULLS FIRST, kafka_partition, kafka_offset) = 1
 """
 

@@ -147,8 +147,13 @@ def checked_columns(topic: str) -> tuple[str, ...]:
 
 def landed_order(params: TraceParams) -> str:
     """landed_at as epoch microseconds where plausible, else NO_LANDING (twin of `jobs.usable_spark.landed_order`)."""
-    plausible = f"landed_at BETWEEN {_timestamp(from_epoch_micros(params.earliest_us))} AND {_timestamp(LATEST)}"
-    return f"CASE WHEN {plausible} THEN epoch_us(landed_at) ELSE {NO_LANDING} END"
+    return f"coalesce(epoch_us({plausible_landing(params.earliest_us)}), {NO_LANDING})"
+
+
+def plausible_landing(earliest_us: int = DEFAULT_EARLIEST_US) -> str:
+    """landed_at where plausible, else null: other readers order copies by it NULLS FIRST, as the trace does."""
+    plausible = f"landed_at BETWEEN {_timestamp(from_epoch_micros(earliest_us))} AND {_timestamp(LATEST)}"
+    return f"CASE WHEN {plausible} THEN landed_at END"
 
 
 def release(con: duckdb.DuckDBPyConnection, topic: str) -> None:

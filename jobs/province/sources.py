@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
-from jobs.duckdb_twin.usable import checked_columns, judged_against, release, usable
+from jobs.duckdb_twin.usable import checked_columns, judged_against, plausible_landing, release, usable
 from jobs.publication import DIRECT, DayOutputs
 from jobs.usable import CHECKS
 from schemas.lake import CASES, CONTACTS, RAW
@@ -177,7 +177,8 @@ class ProvinceSources:
             return events
         name = f"_raw_{topic}"
         self.connection.register(name, events)
-        rows = usable(judged_against(self.connection, topic, name, {}, zone=self.rules.zone)) if checked else name
+        judged = usable(judged_against(self.connection, topic, name, {}, zone=self.rules.zone)) if checked else name
+        rows = f"(SELECT * REPLACE ({plausible_landing()} AS landed_at) FROM {judged})"
         first_copies = self.table(
             f"""
             SELECT * EXCLUDE (copy) FROM (

@@ -3,7 +3,8 @@
 Two lakes hold the same outbreak; one also holds rows an older lander (or
 another writer) left: instants at the ends of the int64 range and of year 1,
 a case date of year 1, an RSSI of 500, a checkout before its checkin, nulls in
-required columns. Every reader of raw tables skips them as the trace does.
+required columns, copies of a resent sighting landed at the ends of time.
+Every reader of raw tables skips them as the trace does.
 """
 
 from datetime import date
@@ -14,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from jobs.exports import PROVINCE_TABLES, export_day
+from jobs.prediction import TABLE as PREDICTION
 from jobs.sensor_quality import TABLE as SENSOR_QUALITY
 from jobs.staff_check import check_staff
 from jobs.trace import trace_day
@@ -38,6 +40,7 @@ def _outbreak(builder: LakeBuilder) -> None:
     builder.checkin(STAFF, "V2", "2021-08-02 08:00", "2021-08-02 09:00")
     for minute in range(0, 25, 5):
         builder.sighting(EXPOSED, FRIEND, f"2021-08-02 15:{minute:02d}", rssi=-60)
+    builder.sighting(EXPOSED, FRIEND, "2021-08-03 09:00", event_id="resent", landed_at="2021-08-03 09:05")
     builder.write()
 
 
@@ -74,6 +77,11 @@ def _poison(builder: LakeBuilder) -> None:
         {**sighting, "observed_at": INT64_MIN},
         {**sighting, "observed_at": YEAR_1_AT_PLUS_14},
         {**sighting, "contact_pseudonym": source},
+        *({
+            "event_id": "resent", "reporter_pseudonym": exposed, "contact_pseudonym": friend, "rssi": -60,
+            "reporter_os": "android", "contact_os": "android", "observed_at": builder.at("2021-08-03 09:00"),
+            "landed_at": landed_at, "kafka_timestamp": builder.at("2021-08-03 09:05"),
+        } for landed_at in (INT64_MIN, INT64_MAX)),
     ], "2021-08-03")
     confirmed = {
         "event_id": "report", "person_pseudonym": staff, "kind": "confirmed",
@@ -114,6 +122,7 @@ def _day_outputs(root: Path, *, poisoned: bool) -> dict[str, Any]:
         "worklists": _files(layout.export_day("worklists", DAY)),
         **{table: _files(layout.public_day(table, DAY)) for table in PROVINCE_TABLES},
         "sensor quality": _files(layout.curated_day(SENSOR_QUALITY, DAY)),
+        "prediction": _files(layout.curated_day(PREDICTION, DAY)),
         "staff": (staff.staff, staff.checked_in, staff.bluezone, staff.neither),
     }
 
