@@ -3,8 +3,9 @@
 Times become UTC epoch microseconds here, and local days come from a calendar
 built with `tracelake.days` (Python's zoneinfo): SQL compares integers and never
 needs a time-zone database. Raw topics are read with the lander's day of margin
-and filtered on exact instants, like the trace job; each `event_id` counts once
-(the copy with the smallest partition and offset, as the trace job keeps it).
+and filtered on exact instants, like the trace job; rows it cannot use are
+skipped with its checks (`jobs.usable`), and each `event_id` counts once (the
+first copy by plausible landed_at, partition and offset, as the trace keeps it).
 Venues carry no event time, so the lander files them under the day they
 landed: every `venues` partition is read, and the latest registration wins.
 Tables are loaded on first use, so a run that never asks for sightings never
