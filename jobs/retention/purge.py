@@ -25,6 +25,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from jobs.analyst_db import build_analyst_db
+from jobs.publication import PUBLISH
 from jobs.retention.identities import IdentitiesPurged, prune_identities
 from jobs.retention.needed import CARRIED_TOPICS, still_needed
 from schemas.lake import RAW
@@ -109,15 +110,25 @@ class _Table:
     name: str
     landed: bool = False
     """Written by the lander, which may add a late event to an old day meanwhile."""
+    staging: bool = False
+    """A publication's staging folder (`jobs.publication`): its days are named `YYYY-MM-DD`, not `date=`."""
 
     def old_days(self, before: date) -> list[tuple[date, str]]:
         return sorted(
             (day, entry.path)
             for entry in children(self.fs, self.root)
             if entry.type == pafs.FileType.Directory
-            and (day := partition_day(entry.base_name)) is not None
+            and (day := self._day(entry.base_name)) is not None
             and day < before
         )
+
+    def _day(self, name: str) -> date | None:
+        if not self.staging:
+            return partition_day(name)
+        try:
+            return date.fromisoformat(name)
+        except ValueError:
+            return None
 
 
 def purge(
@@ -159,6 +170,8 @@ def _dated_tables(lake_root: str, vault_root: str) -> list[_Table]:
         _Table(fs, join(root, VALIDATION), ANALYST_AREA, VALIDATION),
         *_folder(fs, root, EXPORTS, TRACER_AREA),
         *_folder(vault_fs, vault, REJECTED_DIR, IDENTITY_AREA, landed=True),
+        _Table(fs, join(root, PUBLISH), ANALYST_AREA, PUBLISH, staging=True),
+        _Table(fs, join(root, EXPORTS, PUBLISH), TRACER_AREA, f"{EXPORTS}/{PUBLISH}", staging=True),
     ]
 
 

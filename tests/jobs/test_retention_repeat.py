@@ -61,3 +61,22 @@ def test_the_analysts_file_forgets_the_purged_days(tmp_path: Path) -> None:
     purge(str(builder.root), str(builder.vault), BEFORE, load_rules())
     assert ("proximity", date(2021, 7, 2)) not in landed_days()
     assert ("checkins", D) in landed_days()
+
+
+def test_staged_and_withheld_runs_of_old_days_go_with_them(tmp_path: Path) -> None:
+    builder = _lake(tmp_path)
+    kept_day, old_day = "2021-08-03", "2021-07-02"
+    staged = []
+    for area in (builder.root, builder.root / "exports"):
+        for day in (old_day, kept_day):
+            run = area / "_publish" / day / "run-1" / "worklists" / f"date={day}"
+            run.mkdir(parents=True)
+            (run / "worklist.csv").write_text("+84912000002\n", encoding="utf-8")
+            (area / "_publish" / day / "run-1.run.json").write_text("{}", encoding="utf-8")
+            staged.append((area / "_publish" / day, day))
+
+    result = purge(str(builder.root), str(builder.vault), BEFORE, load_rules())
+
+    assert {path.name for path, _ in staged if path.exists()} == {kept_day}
+    purged = {table.table: table.days for table in result.tables}
+    assert purged["_publish"] == [old_day] and purged["exports/_publish"] == [old_day]
