@@ -334,7 +334,6 @@ def validate_raw(settings: AirflowSettings, day: date) -> dict[str, Any]:
 class CaseReport:
     """Where a triggering report sits in Kafka (the trigger's payload)."""
 
-    event_id: str
     kind: str
     partition: int
     offset: int
@@ -348,8 +347,7 @@ def triggering_reports(context: Mapping[str, Any]) -> list[CaseReport]:
             payload = (event.extra or {}).get("payload")
             if isinstance(payload, dict) and payload.get("partition") is not None:
                 reports.append(
-                    CaseReport(str(payload.get("event_id")), str(payload.get("kind")), int(payload["partition"]),
-                               int(payload["offset"]))
+                    CaseReport(str(payload.get("kind")), int(payload["partition"]), int(payload["offset"]))
                 )
     return reports
 
@@ -392,7 +390,7 @@ def case_reports_landing(settings: AirflowSettings, reports: list[CaseReport]) -
     }
     pending = [report for report in reports if landing.committed.get(str(report.partition), 0) <= report.offset]
     if pending:
-        where = ", ".join(f"{report.event_id} at {report.partition}:{report.offset}" for report in pending)
+        where = ", ".join(f"a {report.kind} report at {report.partition}:{report.offset}" for report in pending)
         landing.reasons.append(f"not landed yet: {where}")
     return landing
 

@@ -153,7 +153,8 @@ def case_decision(message: KafkaMessage) -> dict[str, Any] | None:
     Judged by the same contract as the lander, so a report the lander will
     quarantine never starts a re-trace. The payload says where the report sits
     in Kafka (the DAG waits until the lander has landed that offset) and never
-    who it is about: asset events live in Airflow's database.
+    who it is about, nor the producer's event_id (a producer may spell a phone
+    number in it): asset events live in Airflow's database.
     """
     landed_at_us = time.time_ns() // 1000
     verdict = judge(CASE_REPORTS_TOPIC, message.value(), landed_at_us)
@@ -161,7 +162,6 @@ def case_decision(message: KafkaMessage) -> dict[str, Any] | None:
         return None
     reported_at = datetime.fromtimestamp(verdict.record["reported_at"] / 1_000_000, tz=UTC)
     return {
-        "event_id": verdict.record["event_id"],
         "kind": verdict.record["kind"],
         "reported_at": reported_at.isoformat(),
         "topic": message.topic() or CASE_REPORTS_TOPIC,

@@ -33,12 +33,12 @@ def _settings(province: Province, lake: Path | None = None) -> AirflowSettings:
 
 def test_the_reports_of_a_run_come_from_its_asset_events(airflow_db: Path) -> None:
     steps = _steps()
-    payload = {"event_id": "cr-1", "kind": "confirmed", "reported_at": "2021-08-04T02:00:00+00:00",
+    payload = {"kind": "confirmed", "reported_at": "2021-08-04T02:00:00+00:00",
                "topic": "case_reports", "partition": 3, "offset": 41}
     context = {"triggering_asset_events": {"tracelake_case_decisions": [
         FakeAssetEvent({"from_trigger": True, "payload": payload}), FakeAssetEvent({"from_trigger": True}),
     ]}}
-    assert steps.triggering_reports(context) == [steps.CaseReport("cr-1", "confirmed", 3, 41)]
+    assert steps.triggering_reports(context) == [steps.CaseReport("confirmed", 3, 41)]
     assert steps.triggering_reports({}) == []
 
 
@@ -48,12 +48,13 @@ def test_a_run_waits_until_the_lander_has_committed_past_its_reports(airflow_db:
     landed = steps.case_reports_landing(settings, [])
     assert landed.done and landed.committed, landed.describe()
     partition, committed = next((p, offset) for p, offset in landed.committed.items() if offset > 0)
-    landed_report = steps.CaseReport("old", "confirmed", int(partition), committed - 1)
-    future_report = steps.CaseReport("new", "discarded", int(partition), committed)
+    landed_report = steps.CaseReport("confirmed", int(partition), committed - 1)
+    future_report = steps.CaseReport("discarded", int(partition), committed)
     assert steps.case_reports_landing(settings, [landed_report]).done
     waiting = steps.case_reports_landing(settings, [landed_report, future_report])
     assert not waiting.done
-    assert f"new at {partition}:{committed}" in waiting.describe()
+    assert f"a discarded report at {partition}:{committed}" in waiting.describe()
+    assert "confirmed report" not in waiting.describe()
 
 
 def test_reports_read_by_an_earlier_retrace_skip_the_run(airflow_db: Path, province: Province, tmp_path: Path) -> None:
@@ -61,14 +62,14 @@ def test_reports_read_by_an_earlier_retrace_skip_the_run(airflow_db: Path, provi
 
     steps = _steps()
     settings = _settings(province, tmp_path / "lake")
-    report = steps.CaseReport("cr-1", "confirmed", 2, 10)
+    report = steps.CaseReport("confirmed", 2, 10)
     steps.skip_if_covered(settings, TODAY, [report])
     path = steps.record_coverage(settings, TODAY, {"committed": {"2": 11}, "reports": []}, "asset_triggered__1")
     assert path.endswith(f"manifests/on_case/date={TODAY.isoformat()}/manifest.json")
     with pytest.raises(AirflowSkipException, match="already traced"):
         steps.skip_if_covered(settings, TODAY, [report])
-    steps.skip_if_covered(settings, TODAY, [report, steps.CaseReport("cr-2", "discarded", 2, 11)])
-    steps.skip_if_covered(settings, TODAY, [steps.CaseReport("cr-3", "discarded", 1, 0)])
+    steps.skip_if_covered(settings, TODAY, [report, steps.CaseReport("discarded", 2, 11)])
+    steps.skip_if_covered(settings, TODAY, [steps.CaseReport("discarded", 1, 0)])
     steps.skip_if_covered(settings, TODAY + timedelta(days=1), [report])
 
 
