@@ -205,6 +205,7 @@ def test_run_traces_a_hand_made_day_into_the_contract_export(tmp_path: Path, eng
     assert "1 to call (worklists), 1 to text (notifications)" in result.stdout
     assert "Since the previous published day: 2 new, 0 upgraded" in result.stdout
     assert "How well each rule predicts" in result.stdout
+    assert "_publish" not in result.stdout, "a path shown to people is a published one, never a staged one"
     texted = (tmp_path / "lake" / "exports" / "notifications" / "date=2021-08-10" / "district=490" / "notify.csv")
     assert "+84987654321" in texted.read_text(encoding="utf-8-sig")
     manifest = tmp_path / "lake" / "manifests" / "trace" / "date=2021-08-10" / "manifest.json"

@@ -80,5 +80,5 @@ class ProvinceSummary:
             self.qr_points_line,
             f"Bluezone seen for {total.seen_by_bluezone:,} of {total.checked_in_people:,} people who checked in"
             + ("" if share is None else f" (at least {100 * share:.1f} % app adoption)"),
-            f"Venue exposures: {self.venue_exposures:,}; map: {self.epidemic_map.paths.get('map_html', '')}",
+            f"Venue exposures: {self.venue_exposures:,} (the map's place is in the list of outputs)",
         ]

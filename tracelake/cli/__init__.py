@@ -366,6 +366,7 @@ def province_report(
         fail(str(problem), code=1)
     for line in summary.headline():
         console.print(line)
+    console.print(f"map: {summary.map_path}")
 
 
 @app.command()
