@@ -29,11 +29,9 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
-from jobs.analyst_db import register_lake_views
-from jobs.outputs import PART_FILE, DayDirectory, stage_directories
+from jobs.curated_day import write_curated_day
 from jobs.publication import DIRECT, DayOutputs
 from schemas.lake import PREDICTION
-from tracelake.lake import Lake
 from tracelake.rules import Rules
 
 FOLLOW_UP_DAYS = 14
@@ -141,12 +139,4 @@ def prediction_table(con: duckdb.DuckDBPyConnection, day: date, rules: Rules) ->
 
 def write_prediction(lake_root: str, day: date, rules: Rules, *, outputs: DayOutputs = DIRECT) -> pa.Table:
     """Compute D's table and write it to `curated/prediction/date=D/` (where `outputs` stages it)."""
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        register_lake_views(con, lake_root, rules, outputs)
-        table = prediction_table(con, day, rules)
-    finally:
-        con.close()
-    stage_directories(outputs, [DayDirectory(Lake(lake_root).curated_day(TABLE, day), {PART_FILE: table})])
-    return table
+    return write_curated_day(lake_root, day, rules, TABLE, prediction_table, outputs=outputs)

@@ -35,12 +35,10 @@ from datetime import date, timedelta
 import duckdb
 import pyarrow as pa
 
-from jobs.analyst_db import register_lake_views
+from jobs.curated_day import write_curated_day
 from jobs.duckdb_twin.usable import plausible_landing, usable_view
-from jobs.outputs import PART_FILE, DayDirectory, stage_directories
 from jobs.publication import DIRECT, DayOutputs
 from schemas.lake import SENSOR_QUALITY
-from tracelake.lake import Lake
 from tracelake.rules import Rules
 
 CLOCK_TOLERANCE = timedelta(minutes=5)
@@ -131,12 +129,4 @@ def sensor_quality_table(con: duckdb.DuckDBPyConnection, day: date, rules: Rules
 
 def write_sensor_quality(lake_root: str, day: date, rules: Rules, *, outputs: DayOutputs = DIRECT) -> pa.Table:
     """Count D's checks and write them to `curated/sensor_quality/date=D/` (where `outputs` stages it)."""
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        register_lake_views(con, lake_root, rules, outputs)
-        table = sensor_quality_table(con, day, rules)
-    finally:
-        con.close()
-    stage_directories(outputs, [DayDirectory(Lake(lake_root).curated_day(TABLE, day), {PART_FILE: table})])
-    return table
+    return write_curated_day(lake_root, day, rules, TABLE, sensor_quality_table, outputs=outputs)
