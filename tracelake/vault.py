@@ -66,13 +66,18 @@ def resolve_key(settings: Settings, *, local_run: bool, announce: Callable[[str]
     return key
 
 
-def _kept_key(vault: str) -> bytes | None:
+def _vault_file(vault: str, name: str) -> bytes | None:
+    """A small file of the vault's root, stripped; None when it does not exist."""
     fs, root = filesystem(vault)
-    path = join(root, KEY_FILE)
+    path = join(root, name)
     if fs.get_file_info(path).type != pa.fs.FileType.File:
         return None
     with fs.open_input_stream(path) as stream:
         return bytes(stream.read()).strip()
+
+
+def _kept_key(vault: str) -> bytes | None:
+    return _vault_file(vault, KEY_FILE)
 
 
 def _generated_key(vault: str, announce: Callable[[str], None] | None) -> bytes:
@@ -116,12 +121,10 @@ def _create_vault(fs: pa.fs.FileSystem, root: str) -> None:
 
 def recorded_fingerprint(vault: str) -> str | None:
     """The fingerprint of the key the vault was first used with; None before any key was."""
-    fs, root = filesystem(vault)
-    path = join(root, FINGERPRINT_FILE)
-    if fs.get_file_info(path).type != pa.fs.FileType.File:
+    recorded = _vault_file(vault, FINGERPRINT_FILE)
+    if not recorded:
         return None
-    with fs.open_input_stream(path) as stream:
-        return bytes(stream.read()).decode("ascii", "replace").strip() or None
+    return recorded.decode("ascii", "replace")
 
 
 def vouch_for_key(vault: str, key: bytes, *, record: bool = True) -> None:
