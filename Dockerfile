@@ -20,7 +20,7 @@ RUN mkdir -p /lake /vault /opt/tracelake \
 USER airflow
 COPY --chown=airflow:0 . /opt/tracelake
 # Pin Airflow to the image's own version so the project's dependencies cannot move it. Editable, so
-# files beside the modules (jobs/log4j2.properties) and the dags/ folder stay where the code looks.
+# files beside the modules (jobs/trace/spark/log4j2.properties) and the dags/ folder stay where the code looks.
 RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" -e /opt/tracelake
 
 ENV AIRFLOW__CORE__DAGS_FOLDER=/opt/tracelake/dags \

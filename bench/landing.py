@@ -199,7 +199,7 @@ def lander_child(members: int) -> None:
     """Inside the subprocess: land until idle and print the counts as JSON."""
     from streams.fleet import land_in_parallel
     from streams.lander import land
-    from tracelake.settings import Settings
+    from tracelake.core.settings import Settings
 
     settings = Settings()
     key = BENCH_KEY.encode()

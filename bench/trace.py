@@ -43,15 +43,15 @@ from pyspark.sql import SparkSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from jobs.inputs import plan_inputs
-from jobs.inputs_spark import event_hash
-from jobs.spark_session import spark_session
-from jobs.trace import TraceResult, trace_day
+from jobs.trace.day import TraceResult, trace_day
+from jobs.trace.plan import plan_inputs
+from jobs.trace.spark.raw_events import event_hash
+from jobs.trace.spark.session import spark_session
 from schemas.lake import RAW, VAULT
-from tracelake.days import local_midnight
-from tracelake.lake import Lake, segment_file_name
-from tracelake.rules import Rules, load_rules
-from tracelake.vault import IDENTITIES
+from tracelake.core.days import local_midnight
+from tracelake.core.lake import Lake, segment_file_name
+from tracelake.core.rules import Rules, load_rules
+from tracelake.core.vault import IDENTITIES
 
 DAY = date(2021, 8, 3)
 PARTITIONS = 4
@@ -300,7 +300,7 @@ TRACED_COLUMNS = {
     "proximity": ("event_id", "kafka_partition", "kafka_offset", "reporter_pseudonym", "contact_pseudonym",
                   "observed_at", "rssi", "reporter_os", "contact_os"),
 }
-"""What the trace job reads of the two large topics (the `_Keep` readers of jobs/inputs_spark.py)."""
+"""What the trace job reads of the two large topics (the `_Keep` readers of jobs/trace/spark/raw_events.py)."""
 
 
 def _best_of_two(run: Callable[[], None]) -> float:

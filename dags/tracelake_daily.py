@@ -14,7 +14,7 @@ backfilled or re-run day traces the same D whatever the wall clock says.
 2. **validate_raw**: Great Expectations suites of D's check-ins, sightings and
    case reports, and of the landing itself (files vs the lander's counts,
    quarantined share under `TRACELAKE_QUARANTINE_CEILING`).
-3. **trace**: `jobs.trace.trace_day` with Spark (`TRACELAKE_SPARK_MASTER`).
+3. **trace**: `jobs.trace.day.trace_day` with Spark (`TRACELAKE_SPARK_MASTER`).
 4. **validate_outputs**: suites of the curated tables and the tracers' export
    of the run the trace staged; a failure withholds the run, never published.
 5. **export**: as `tracelake run` does: district worklists, the province's
@@ -41,8 +41,9 @@ without `TRACELAKE_PSEUDONYMIZATION_KEY`.
 from datetime import timedelta
 from typing import Any
 
-import tracelake_steps as steps
 from airflow.sdk import CronDataIntervalTimetable, PokeReturnValue, chain, dag, get_current_context, task
+
+import tracelake.airflow.tasks as steps
 
 SETTINGS, RULES = steps.parse_settings()
 LANDING_TIMEOUT_SECONDS = 60 * SETTINGS.landing_timeout_minutes + 2 * SETTINGS.landing_poke_seconds

@@ -4,7 +4,7 @@
 Event-driven: an `AssetWatcher` runs the Kafka provider's message-queue
 trigger on the `case_reports` topic (connection `kafka_default`, e.g.
 `AIRFLOW_CONN_KAFKA_DEFAULT` with `bootstrap.servers`, `group.id`,
-`auto.offset.reset`). Its filter, `tracelake.airflow_launcher.case_decision`,
+`auto.offset.reset`). Its filter, `tracelake.airflow.launcher.case_decision`,
 judges each message by the contract and fires only for a valid `confirmed` or
 `discarded` report; `isolated` reports and malformed messages are skipped.
 The asset event carries where the report sits in Kafka, never who it is about.
@@ -28,11 +28,11 @@ Coalescing, so a burst of reports costs one or two traces, not one each:
 from datetime import timedelta
 from typing import Any
 
-import tracelake_steps as steps
 from airflow.providers.apache.kafka.triggers.msg_queue import KafkaMessageQueueTrigger
 from airflow.sdk import Asset, AssetWatcher, PokeReturnValue, chain, dag, get_current_context, task
 
-from tracelake.airflow_launcher import CASE_REPORTS_TOPIC, KAFKA_CONNECTION_ID
+import tracelake.airflow.tasks as steps
+from tracelake.airflow.launcher import CASE_REPORTS_TOPIC, KAFKA_CONNECTION_ID
 
 SETTINGS, RULES = steps.parse_settings()
 REPORT_POKE_SECONDS = 10.0
@@ -47,7 +47,7 @@ CASE_DECISIONS = Asset(
             trigger=KafkaMessageQueueTrigger(
                 topics=[CASE_REPORTS_TOPIC],
                 kafka_config_id=KAFKA_CONNECTION_ID,
-                apply_function="tracelake.airflow_launcher.case_decision",
+                apply_function="tracelake.airflow.launcher.case_decision",
                 poll_timeout=1,
                 poll_interval=0.01,
             ),

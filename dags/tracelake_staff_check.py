@@ -25,8 +25,9 @@ task at once with the reason: no retry can fix it.
 
 from typing import Any
 
-import tracelake_steps as steps
 from airflow.sdk import Param, dag, get_current_context, task
+
+import tracelake.airflow.tasks as steps
 
 SETTINGS, RULES = steps.parse_settings()
 DEFAULT_DAYS = 7
@@ -56,8 +57,8 @@ def tracelake_staff_check() -> None:
         from airflow.sdk.exceptions import AirflowFailException
 
         from jobs.staff_check import RosterError, StaffCheckError, check_staff
-        from tracelake.days import parse_day
-        from tracelake.vault import resolve_key
+        from tracelake.core.days import parse_day
+        from tracelake.core.vault import resolve_key
 
         settings, rules = steps.service_settings()
         context = get_current_context()

@@ -54,7 +54,7 @@ from typing import Any, Protocol, TypeVar
 
 import pyarrow.fs as pafs
 
-from tracelake.lake import EXPORTS, filesystem, write_bytes_atomically
+from tracelake.core.lake import EXPORTS, filesystem, write_bytes_atomically
 
 PUBLISH = "_publish"
 RUN_SUFFIX = ".run.json"

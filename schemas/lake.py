@@ -114,7 +114,7 @@ RISK_FIELDS: list[pa.Field] = [
     pa.field("risk_score", pa.float64()),
 ]
 """After the contract's columns of an exposed person: whether every exposure of theirs rests on an imputed
-checkout, and the risk score that orders the worklists (jobs/risk.py); null in days traced before them."""
+checkout, and the risk score that orders the worklists (jobs/trace/risk.py); null in days traced before them."""
 
 # The tracers' table (CONTRACT.md section 3): one row per exposed person.
 EXPOSURES_EXPORT = pa.schema(
@@ -188,7 +188,7 @@ CASES = pa.schema(
     ]
 )
 
-# How well each rule predicts (jobs/prediction.py): per group of F1 flags, how many became F0 within the follow-up.
+# How well each rule predicts (jobs/publish/prediction.py): per group of F1 flags, how many became F0 in the follow-up.
 PREDICTION = pa.schema(
     [
         pa.field("breakdown", pa.string(), nullable=False),
@@ -208,7 +208,7 @@ PREDICTION = pa.schema(
     ]
 )
 
-# Bluetooth sensor quality of a day (jobs/sensor_quality.py): counted, never filtered.
+# Bluetooth sensor quality of a day (jobs/publish/sensor_quality.py): counted, never filtered.
 SENSOR_QUALITY = pa.schema(
     [
         pa.field("check", pa.string(), nullable=False),

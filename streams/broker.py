@@ -28,7 +28,7 @@ from kafka.errors import KafkaError
 from streams.kafka_config import admin_settings
 from streams.signals import Flag, stop_on_signals
 from streams.topics import ensure_topics
-from tracelake.settings import Settings
+from tracelake.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

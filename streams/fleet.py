@@ -20,12 +20,12 @@ from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event as ProcessEvent
 from typing import Any
 
-from streams.counts import LandingCounts, Progress
 from streams.lander import BrokerUnavailableError, Lander, land
+from streams.landing_counts import LandingCounts, Progress
 from streams.segments import SegmentLimits
 from streams.signals import Flag, stop_on_signals
 from streams.status import group_lag
-from tracelake.settings import Settings
+from tracelake.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from tracelake.days import epoch_micros
+from tracelake.core.days import epoch_micros
 
 EPOCH_MS_RANGE = (-((2**63) // 1000), (2**63 - 1) // 1000)
 """Integer timestamps whose microseconds an int64 holds; the rest are out of range anyway."""

@@ -41,22 +41,22 @@ from kafka.errors import IllegalStateError, KafkaError
 from kafka.structs import MemberState
 
 from schemas import TOPICS
-from streams.columns import RawColumns
-from streams.counts import LandingCounts, Progress
 from streams.gc_tuning import tune_for_streaming
 from streams.incarnations import Incarnations, IncarnationUnknownError
 from streams.kafka_config import consumer_settings
+from streams.landing_counts import LandingCounts, Progress
 from streams.landing_files import LakeSink, SegmentSink
 from streams.people import People
 from streams.rebalance import HandOver, PartitionOwner, Written, next_offset
+from streams.segment_tables import RawColumns
 from streams.segments import ClosedSegment, PartitionBuffer, SegmentLimits
 from streams.signals import Flag, stop_on_signals
 from streams.topics import ensure_topics
-from tracelake.events import Plausibility
-from tracelake.identity import Pseudonymizer
-from tracelake.purge_mark import purge_mark
-from tracelake.settings import Settings
-from tracelake.vault import VaultKeyError, resolve_key, vouch_for_key
+from tracelake.core.events import Plausibility
+from tracelake.core.identity import Pseudonymizer
+from tracelake.core.purge_mark import purge_mark
+from tracelake.core.settings import Settings
+from tracelake.core.vault import VaultKeyError, resolve_key, vouch_for_key
 
 log = logging.getLogger(__name__)
 

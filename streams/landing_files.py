@@ -2,7 +2,7 @@
 
 Every file is written under a hidden name and renamed (readers never see
 half a file) and is named `<topic>+<partition>+<incarnation>+<first offset>`
-(tracelake.lake), so landing the same range again overwrites instead of
+(tracelake.core.lake), so landing the same range again overwrites instead of
 duplicating, and a later life of the topic never overwrites an earlier one.
 """
 
@@ -15,11 +15,11 @@ import pyarrow.compute as pc
 import pyarrow.fs as pafs
 
 from schemas.lake import QUARANTINE
-from streams.columns import EVENT_TIME, local_days
+from streams.segment_tables import EVENT_TIME, local_days
 from streams.segments import ClosedSegment
-from tracelake.lake import Lake, filesystem, segment_file_name, write_atomically
-from tracelake.rejected import rejected_topic, write_rejected
-from tracelake.vault import write_identities
+from tracelake.core.lake import Lake, filesystem, segment_file_name, write_atomically
+from tracelake.core.rejected import rejected_topic, write_rejected
+from tracelake.core.vault import write_identities
 
 log = logging.getLogger(__name__)
 

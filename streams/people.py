@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import pyarrow as pa
 
-from tracelake.identity import normalize_spelling
+from tracelake.core.identity import normalize_spelling
 
 NOT_AN_ID = 0
 """The row of every spelling that is not an id: null id, null pseudonym."""

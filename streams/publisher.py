@@ -16,7 +16,7 @@ from kafka import KafkaProducer
 from schemas import TOPICS
 from streams.kafka_config import producer_settings
 from streams.topics import KEY_FIELDS, PERSON_KEYED
-from tracelake.identity import normalize_person_id
+from tracelake.core.identity import normalize_person_id
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from operator import attrgetter
 import pyarrow as pa
 from kafka.consumer.fetcher import ConsumerRecord
 
-from streams.columns import RawColumns, RejectedRow, distinct_pairs, quarantine_table
 from streams.people import People
+from streams.segment_tables import RawColumns, RejectedRow, distinct_pairs, quarantine_table
 from streams.verdicts import judge_chunk
-from tracelake.events import CONTRACT_PLAUSIBILITY, Plausibility
+from tracelake.core.events import CONTRACT_PLAUSIBILITY, Plausibility
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class ClosedSegment:
     last_offset: int
     raw: pa.Table
     quarantine: pa.Table
-    """`streams.columns.QUARANTINED` rows: the lake's quarantine columns and the payloads for the vault."""
+    """`streams.segment_tables.QUARANTINED` rows: the lake's quarantine columns and the payloads for the vault."""
     identities: pa.Table
     """The distinct vault pairs (pseudonym, normalized id) of the segment's people."""
     files: int = 0

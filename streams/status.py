@@ -16,8 +16,8 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from schemas import TOPICS
-from tracelake.lake import Lake, filesystem, is_hidden
-from tracelake.settings import Settings
+from tracelake.core.lake import Lake, filesystem, is_hidden
+from tracelake.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Judging a chunk of one topic's Kafka values at once: the lander's fast path.
 
-`tracelake.events.judge` is the reference: one value in, a record or a reason
+`tracelake.core.events.judge` is the reference: one value in, a record or a reason
 out. The lander meets values by the thousand, so for the busy topics it
 decodes each value with msgspec into a typed struct (strict JSON, exact
 types, unknown fields ignored), turns the fields into Arrow columns and runs
@@ -22,10 +22,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from schemas.lake import RAW
-from streams.columns import pseudonym_column
 from streams.instants import instants
 from streams.people import People
-from tracelake.events import (
+from streams.segment_tables import pseudonym_column
+from tracelake.core.events import (
     CONTRACT_PLAUSIBILITY,
     FUTURE_TOLERANCE_US,
     OPERATING_SYSTEMS,

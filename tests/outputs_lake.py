@@ -38,7 +38,7 @@ from schemas.lake import (
     RAW,
     VAULT,
 )
-from tracelake.lake import Lake
+from tracelake.core.lake import Lake
 
 LOCAL = timedelta(hours=7)
 DAY = date(2021, 8, 3)
@@ -356,7 +356,7 @@ def _curated_and_export(lake: Path, day: date, edges: list[Edge], cases: list[st
 
 
 def _manifest(lake: Path, day: date, tiers: dict[str, int]) -> None:
-    """The trace job's manifest, shaped like `jobs.manifest.manifest` writes it (the fields the outputs read)."""
+    """The trace job's manifest, shaped like `jobs.trace.manifest.manifest` writes it (the fields the outputs read)."""
     path = Path(Lake(str(lake)).manifest("trace", day))
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {

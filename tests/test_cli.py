@@ -87,7 +87,7 @@ def test_the_lander_refuses_to_start_as_a_service_without_a_key(tmp_path: Path) 
 
 
 def test_every_stage_refuses_a_key_other_than_the_vaults(tmp_path: Path) -> None:
-    from tracelake.vault import key_fingerprint, vouch_for_key
+    from tracelake.core.vault import key_fingerprint, vouch_for_key
 
     lake = tmp_path / "lake"
     vault = tmp_path / "lake-vault"

@@ -1,3 +1,3 @@
-"""tracelake: the shared core (settings, rules, identity, lake layout, validation) and the CLI."""
+"""tracelake: the shared core (`core/`), and on top of it the CLI (`cli/`) and Airflow's tasks (`airflow/`)."""
 
 __version__ = "0.1.0"

@@ -23,8 +23,8 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from schemas.lake import RAW, VAULT
-from tracelake.lake import Lake, children, filesystem, is_part_file, join, partition_day, write_atomically
-from tracelake.vault import IDENTITIES
+from tracelake.core.lake import Lake, children, filesystem, is_part_file, join, partition_day, write_atomically
+from tracelake.core.vault import IDENTITIES
 
 PSEUDONYM_COLUMNS: dict[str, tuple[str, ...]] = {
     topic: tuple(name for name in schema.names if name.endswith("_pseudonym")) for topic, schema in RAW.items()

@@ -1,7 +1,7 @@
 """Which raw rows older than the retention window a trace inside the window still reads.
 
 A run for D reads check-ins and case reports from the beginning of the lake
-(jobs.inputs.partition_range), so purging their old days must not change what
+(jobs.trace.plan.partition_range), so purging their old days must not change what
 any day that can still be traced sees, that is every D whose whole lookback,
 `D - lookback_days - 1`, is inside the window. Of the rows on days before the
 window, such a run still needs:
@@ -26,8 +26,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 
 from schemas.lake import RAW
-from tracelake.days import duration_micros, epoch_micros, local_midnight
-from tracelake.rules import Rules
+from tracelake.core.days import duration_micros, epoch_micros, local_midnight
+from tracelake.core.rules import Rules
 
 CARRIED_TOPICS = ("checkins", "case_reports")
 

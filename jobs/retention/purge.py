@@ -24,12 +24,12 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from jobs.analyst_db import build_analyst_db
 from jobs.publication import PUBLISH
+from jobs.publish.analyst_db import build_analyst_db
 from jobs.retention.identities import IdentitiesPurged, prune_identities
 from jobs.retention.needed import CARRIED_TOPICS, still_needed
 from schemas.lake import RAW
-from tracelake.lake import (
+from tracelake.core.lake import (
     CURATED,
     EXPORTS,
     MANIFESTS,
@@ -45,10 +45,10 @@ from tracelake.lake import (
     write_atomically,
     write_bytes_atomically,
 )
-from tracelake.lake import RAW as RAW_DIR
-from tracelake.purge_mark import mark_purge
-from tracelake.rejected import REJECTED_DIR
-from tracelake.rules import Rules
+from tracelake.core.lake import RAW as RAW_DIR
+from tracelake.core.purge_mark import mark_purge
+from tracelake.core.rejected import REJECTED_DIR
+from tracelake.core.rules import Rules
 
 KEPT_TOPICS = frozenset({"venues"})
 """Raw topics that name no person: kept whole (exports name the latest registration of old venues)."""

@@ -8,7 +8,7 @@ counts when the person scanned a QR code (`qr_venue` or `qr_personal`), not
 when a venue wrote them down by hand (`manual`). A sighting counts for both
 phones, reporter and contact: each ran Bluezone to log or be heard. A resent
 event may be read twice; it changes no last day. Rows the trace cannot use
-(`jobs.usable`) are skipped as it skips them.
+(`jobs.trace.usable`) are skipped as it skips them.
 """
 
 from collections.abc import Collection, Mapping
@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pyarrow as pa
 
-from jobs.duckdb_twin.usable import usable_view
-from jobs.inputs import raw_files
-from tracelake.days import epoch_micros, from_epoch_micros, local_midnight
-from tracelake.lake import Lake
+from jobs.trace.duckdb.usable import usable_view
+from jobs.trace.plan import raw_files
+from tracelake.core.days import epoch_micros, from_epoch_micros, local_midnight
+from tracelake.core.lake import Lake
 
 QR_SOURCES = ("qr_venue", "qr_personal")
 

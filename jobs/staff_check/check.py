@@ -17,11 +17,11 @@ from jobs.staff_check.activity import Window, last_seen
 from jobs.staff_check.files import write_public, write_tracers
 from jobs.staff_check.roster import Roster, group_key, read_roster
 from jobs.staff_check.shares import Checked, agency_rows
-from tracelake.audit import record_reidentification
-from tracelake.identity import Pseudonymizer
-from tracelake.lake import EXPORTS, RAW, Lake, filesystem, join
-from tracelake.rules import Rules
-from tracelake.vault import key_fingerprint
+from tracelake.core.audit import record_reidentification
+from tracelake.core.identity import Pseudonymizer
+from tracelake.core.lake import EXPORTS, RAW, Lake, filesystem, join
+from tracelake.core.rules import Rules
+from tracelake.core.vault import key_fingerprint
 
 TRACERS_TABLE = "staff_check"
 PUBLIC_TABLE = "staff_check_agencies"

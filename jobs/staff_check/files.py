@@ -17,12 +17,12 @@ from typing import Any
 
 import pyarrow as pa
 
-from jobs.spreadsheet import safe_row
+from jobs.publish.spreadsheet import safe_row
 from jobs.staff_check.activity import Window
 from jobs.staff_check.roster import Column, RejectedRow
 from jobs.staff_check.shares import AgencyRow, Checked
 from schemas.staff_check import STAFF_CHECK_AGENCIES, STAFF_CHECK_PEOPLE
-from tracelake.lake import filesystem, join, write_atomically, write_bytes_atomically
+from tracelake.core.lake import filesystem, join, write_atomically, write_bytes_atomically
 
 PEOPLE_COLUMNS = STAFF_CHECK_PEOPLE.names
 NEITHER_COLUMNS = ("agency", "unit", "name", "person_id", "roster_line")

@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from tracelake.identity import normalize_person_id
-from tracelake.lake import filesystem
+from tracelake.core.identity import normalize_person_id
+from tracelake.core.lake import filesystem
 
 
 class Column(Enum):

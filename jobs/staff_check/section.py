@@ -10,9 +10,9 @@ shows the latest earlier one, with its date.
 from datetime import date
 from typing import Any
 
-from jobs.report.context import ReportContext
-from jobs.report.html import Html, Metric, note, slug, table
-from jobs.report.section import ReportSection
+from jobs.publish.report.context import ReportContext
+from jobs.publish.report.html import Html, Metric, note, slug, table
+from jobs.publish.report.section import ReportSection
 
 _LATEST = "SELECT max(date) FROM staff_check_agencies WHERE date <= $day"
 _ROWS = """

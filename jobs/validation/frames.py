@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
-from tracelake.lake import filesystem
+from tracelake.core.lake import filesystem
 
 LIST_SEPARATOR = "|"
 

@@ -2,7 +2,7 @@
 
 The lander writes each Kafka segment `[first offset, next offset)` of a
 partition as files named `<topic>+<partition>+<incarnation>+<first offset>.parquet`
-(tracelake.lake; older lakes have names without the incarnation), one per
+(tracelake.core.lake; older lakes have names without the incarnation), one per
 local day its events fall on, in raw/ (valid events) and quarantine/ (the
 rest). So every message of a segment is in exactly one of those files, and the
 offsets of a segment's rows, across all its files, must run from its first
@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
-from tracelake.lake import Lake, filesystem, is_hidden, parse_segment_file_name
+from tracelake.core.lake import Lake, filesystem, is_hidden, parse_segment_file_name
 
 
 @dataclass

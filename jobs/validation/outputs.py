@@ -22,11 +22,11 @@ from jobs.validation.frames import list_values, read_partition, to_frame
 from jobs.validation.report import ValidationReport
 from jobs.validation.runner import TableBatch, run_suites
 from schemas.lake import CASES, CONTACTS, EXPOSURES_CURATED, EXPOSURES_EXPORT
-from tracelake.days import day_bounds
-from tracelake.lake import Lake, filesystem
-from tracelake.rules import Rules, load_rules
-from tracelake.settings import Settings
-from tracelake.vault import read_identities
+from tracelake.core.days import day_bounds
+from tracelake.core.lake import Lake, filesystem
+from tracelake.core.rules import Rules, load_rules
+from tracelake.core.settings import Settings
+from tracelake.core.vault import read_identities
 
 CASE_TIER = 0
 """The F0s are the persons whose status in curated/cases is `confirmed`."""

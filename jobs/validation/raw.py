@@ -24,10 +24,10 @@ from jobs.validation.report import ValidationFailed, ValidationReport
 from jobs.validation.runner import TableBatch, run_suites
 from jobs.validation.suites import LANDING, LANDING_SEGMENTS, RAW_TABLES
 from schemas.lake import RAW
-from tracelake.days import day_bounds
-from tracelake.lake import Lake, filesystem, is_hidden
-from tracelake.rules import Rules
-from tracelake.settings import Settings
+from tracelake.core.days import day_bounds
+from tracelake.core.lake import Lake, filesystem, is_hidden
+from tracelake.core.rules import Rules
+from tracelake.core.settings import Settings
 
 
 def footer_rows(lake: Lake, topic: str, day: date) -> int:

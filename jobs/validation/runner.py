@@ -27,7 +27,7 @@ import pyarrow.fs as pafs
 
 from jobs.validation.report import Failure, ValidationReport
 from jobs.validation.suites import load_suite, parameters_of
-from tracelake.lake import filesystem, join
+from tracelake.core.lake import filesystem, join
 
 SITE = "lake"
 RESULTS_DIR = "results"

@@ -11,7 +11,7 @@ from datetime import date
 
 import pyarrow.fs as pafs
 
-from tracelake.lake import EXPORTS, filesystem, is_hidden, join
+from tracelake.core.lake import EXPORTS, filesystem, is_hidden, join
 
 
 def withheld_name(directory: str) -> str:

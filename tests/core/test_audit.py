@@ -9,8 +9,8 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from tracelake.audit import AUDIT, read_audit, record_reidentification
-from tracelake.vault import KEY_FILE, key_fingerprint, vault_key_fingerprint
+from tracelake.core.audit import AUDIT, read_audit, record_reidentification
+from tracelake.core.vault import KEY_FILE, key_fingerprint, vault_key_fingerprint
 
 DAY = date(2021, 8, 3)
 
@@ -50,7 +50,7 @@ def test_a_killed_writer_leaves_only_whole_records(tmp_path: Path) -> None:
             sys.executable,
             "-c",
             "import sys, datetime\n"
-            "from tracelake.audit import record_reidentification\n"
+            "from tracelake.core.audit import record_reidentification\n"
             "day = datetime.date(2021, 8, 3)\n"
             "while True:\n"
             "    record_reidentification(sys.argv[1], day=day, output='exports/exposures', people=3,"

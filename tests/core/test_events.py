@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas import TOPICS, topic_json_schema_path
-from tracelake.days import epoch_micros
-from tracelake.events import CONTRACT_PLAUSIBILITY, OUT_OF_RANGE, Accepted, Plausibility, Rejected, judge
-from tracelake.settings import Settings
+from tracelake.core.days import epoch_micros
+from tracelake.core.events import CONTRACT_PLAUSIBILITY, OUT_OF_RANGE, Accepted, Plausibility, Rejected, judge
+from tracelake.core.settings import Settings
 
 NOW_US = int(time.time() * 1_000_000)
 

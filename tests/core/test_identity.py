@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from tracelake import identity
-from tracelake.identity import Pseudonymizer, normalize_person_id
+from tracelake.core import identity
+from tracelake.core.identity import Pseudonymizer, normalize_person_id
 
 SPELLINGS = ["0912 345 678", "+84912345678", "84-912-345-678", "0912.345.678", "0912345678", "84912345678",
              "+84 912 345 678", "(+84) 912-345-678", "0084912345678"]

@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from schemas import default_rules_path
-from tracelake.rules import RulesError, load_rules
+from tracelake.core.rules import RulesError, load_rules
 
 
 def test_default_rules_reproduce_the_contract() -> None:

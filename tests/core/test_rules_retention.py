@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from schemas import default_rules_path
-from tracelake.rules import RulesError, load_rules
+from tracelake.core.rules import RulesError, load_rules
 
 
 def _rules_file(tmp_path: Path, **changes: object) -> Path:

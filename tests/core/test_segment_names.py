@@ -2,7 +2,7 @@
 
 import pytest
 
-from tracelake.lake import SegmentName, parse_segment_file_name, segment_file_name
+from tracelake.core.lake import SegmentName, parse_segment_file_name, segment_file_name
 
 
 def test_a_name_says_topic_partition_incarnation_and_first_offset() -> None:

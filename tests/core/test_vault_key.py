@@ -9,9 +9,9 @@ import pytest
 from pydantic import SecretStr
 
 from schemas.lake import VAULT
-from tracelake.identity import Pseudonymizer
-from tracelake.settings import Settings
-from tracelake.vault import (
+from tracelake.core.identity import Pseudonymizer
+from tracelake.core.settings import Settings
+from tracelake.core.vault import (
     FINGERPRINT_FILE,
     KEY_FILE,
     WrongKeyError,

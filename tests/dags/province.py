@@ -24,11 +24,11 @@ class Province:
 @contextmanager
 def landed_province(root: Path) -> Iterator[Province]:
     """Simulate `PEOPLE` people over the three days up to `DAY`, publish them, land them until idle."""
+    from simulator.simulate import simulate
     from streams.broker import EmbeddedBroker
     from streams.lander import land
     from streams.publisher import publish_events
-    from streams.simulator.simulate import simulate
-    from tracelake.settings import Settings
+    from tracelake.core.settings import Settings
 
     simulate(PEOPLE, DAY, days=3, seed=7, out=root / "events")
     with EmbeddedBroker(partitions=4) as broker:

@@ -5,15 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from tracelake.airflow_launcher import (
+from tracelake.airflow.launcher import (
     AirflowSettings,
     airflow_environment,
     airflow_settings,
     dags_folder,
     run_standalone,
 )
-from tracelake.settings import Settings
-from tracelake.vault import MissingKeyError
+from tracelake.core.settings import Settings
+from tracelake.core.vault import MissingKeyError
 
 
 def test_airflow_runs_our_dags_with_our_settings(tmp_path: Path) -> None:

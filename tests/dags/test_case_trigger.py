@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tracelake.airflow_launcher import case_decision
+from tracelake.airflow.launcher import case_decision
 
 CONFIRMED = {
     "event_id": "cr-confirmed-1", "person_id": "0912 345 678", "kind": "confirmed",

@@ -107,7 +107,7 @@ def test_the_case_dag_is_scheduled_by_a_kafka_asset_watcher(airflow_db: Path) ->
     classpath, kwargs = watcher.trigger.serialize()
     assert classpath.endswith("AwaitMessageTrigger")
     assert kwargs["topics"] == ["case_reports"]
-    assert kwargs["apply_function"] == "tracelake.airflow_launcher.case_decision"
+    assert kwargs["apply_function"] == "tracelake.airflow.launcher.case_decision"
 
 
 def test_a_daily_run_traces_the_local_day_that_has_just_ended(airflow_db: Path) -> None:

@@ -11,9 +11,9 @@ NO_LAG = {(topic, partition): 0 for topic in LANDED for partition in range(2)}
 
 
 def _steps() -> Any:
-    import tracelake_steps
+    import tracelake.airflow.tasks
 
-    return tracelake_steps
+    return tracelake.airflow.tasks
 
 
 def _coverage(airflow_db: Path, **changes: Any) -> Any:

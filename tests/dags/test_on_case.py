@@ -10,7 +10,7 @@ import pytest
 
 from tests.dags.airflow_env import TEST_KEY, load_dag_module
 from tests.dags.province import Province
-from tracelake.airflow_launcher import AirflowSettings
+from tracelake.airflow.launcher import AirflowSettings
 
 TODAY = date(2021, 8, 4)
 
@@ -21,9 +21,9 @@ class FakeAssetEvent:
 
 
 def _steps() -> Any:
-    import tracelake_steps
+    import tracelake.airflow.tasks
 
-    return tracelake_steps
+    return tracelake.airflow.tasks
 
 
 def _settings(province: Province, lake: Path | None = None) -> AirflowSettings:

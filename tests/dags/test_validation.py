@@ -28,8 +28,8 @@ from schemas.lake import CASES, CONTACTS, EXPOSURES_CURATED, RAW
 from tests import outputs_lake
 from tests.dags.province import DAY as PROVINCE_DAY
 from tests.dags.province import Province
-from tracelake.rules import load_rules
-from tracelake.settings import Settings
+from tracelake.core.rules import load_rules
+from tracelake.core.settings import Settings
 
 DAY = outputs_lake.DAY
 assert DAY == PROVINCE_DAY, "the hand-made story and the simulated province share day D"
@@ -37,7 +37,7 @@ PII_TYPE = "expect_column_values_to_not_match_regex"
 
 
 def _hex_pseudonym(name: str) -> str:
-    """What tracelake.identity.Pseudonymizer produces: 32 lowercase hex characters."""
+    """What tracelake.core.identity.Pseudonymizer produces: 32 lowercase hex characters."""
     return hashlib.sha256(name.encode()).hexdigest()[:32]
 
 

@@ -7,8 +7,8 @@ from typing import cast
 import pytest
 from pyspark.sql import SparkSession
 
-from jobs.spark_session import spark_session
-from jobs.trace import EngineName
+from jobs.trace.day import EngineName
+from jobs.trace.spark.session import spark_session
 from tests.jobs.lakebuilder import LakeBuilder
 
 

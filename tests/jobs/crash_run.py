@@ -15,12 +15,12 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from jobs.exports import export_day
 from jobs.publication import COMMIT_SUFFIX, PUBLISH
-from jobs.trace import begin_day, trace_day
+from jobs.publish.day import export_day
+from jobs.trace.day import begin_day, trace_day
 from jobs.validation import validate_outputs
-from tracelake.rules import load_rules
-from tracelake.settings import Settings
+from tracelake.core.rules import load_rules
+from tracelake.core.settings import Settings
 
 DAY = date(2021, 8, 3)
 SKIPPED = ("raw", "quarantine", "validation", PUBLISH)

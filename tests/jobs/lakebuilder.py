@@ -25,10 +25,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from schemas.lake import RAW, VAULT
-from tracelake.events import PERSON_FIELDS, Accepted, judge
-from tracelake.identity import Pseudonymizer, normalize_person_id
-from tracelake.lake import Lake, segment_file_name
-from tracelake.vault import write_identities
+from tracelake.core.events import PERSON_FIELDS, Accepted, judge
+from tracelake.core.identity import Pseudonymizer, normalize_person_id
+from tracelake.core.lake import Lake, segment_file_name
+from tracelake.core.vault import write_identities
 
 TEST_KEY = b"tracelake-test-pseudonymization-key"
 ZONE = "Asia/Ho_Chi_Minh"

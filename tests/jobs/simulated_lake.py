@@ -17,13 +17,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from schemas import TOPICS
-from streams.columns import RawColumns, distinct_pairs
 from streams.people import People
+from streams.segment_tables import RawColumns, distinct_pairs
 from streams.verdicts import judge_chunk
 from tests.jobs.lakebuilder import TEST_KEY
-from tracelake.identity import Pseudonymizer
-from tracelake.lake import Lake, segment_file_name
-from tracelake.vault import write_identities
+from tracelake.core.identity import Pseudonymizer
+from tracelake.core.lake import Lake, segment_file_name
+from tracelake.core.vault import write_identities
 
 CHUNK = 50_000
 ZONE = "Asia/Ho_Chi_Minh"

@@ -2,14 +2,14 @@
 
 from pathlib import Path
 
-from jobs.worklists import write_worklists
+from jobs.publish.worklists import write_worklists
 from tests.jobs.lakebuilder import TEST_KEY, LakeBuilder
 from tests.jobs.tracing import DAY, run_trace
 from tests.outputs_lake import DAY as OUTPUTS_DAY
 from tests.outputs_lake import PEOPLE, build_lake
-from tracelake.audit import AUDIT, read_audit
-from tracelake.rules import load_rules
-from tracelake.vault import KEY_FILE, key_fingerprint
+from tracelake.core.audit import AUDIT, read_audit
+from tracelake.core.rules import load_rules
+from tracelake.core.vault import KEY_FILE, key_fingerprint
 
 
 def _audit_text(vault: Path) -> str:

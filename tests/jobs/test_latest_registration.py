@@ -11,12 +11,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from jobs.analyst_db import register_lake_views
-from jobs.province.sources import ProvinceSources
+from jobs.publish.analyst_db import register_lake_views
+from jobs.publish.province.lake_views import ProvinceSources
 from schemas.lake import RAW
 from tests.jobs.lakebuilder import LakeBuilder
 from tests.jobs.tracing import DAY
-from tracelake.rules import load_rules
+from tracelake.core.rules import load_rules
 
 LANDED_EARLY, LANDED_LATE = datetime(2021, 7, 21, tzinfo=UTC), datetime(2021, 7, 25, tzinfo=UTC)
 

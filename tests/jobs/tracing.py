@@ -8,9 +8,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from jobs.trace import EngineName, TraceResult, trace_day
+from jobs.trace.day import EngineName, TraceResult, trace_day
 from tests.jobs.lakebuilder import LakeBuilder
-from tracelake.rules import Rules, load_rules
+from tracelake.core.rules import Rules, load_rules
 
 DAY = date(2021, 8, 3)
 """Day D of most tests: a Tuesday in Asia/Ho_Chi_Minh (UTC+7, no DST)."""

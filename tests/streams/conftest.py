@@ -16,13 +16,13 @@ import pytest
 
 from schemas.lake import QUARANTINE, RAW
 from streams.broker import EmbeddedBroker
-from streams.counts import LandingCounts, Progress
 from streams.lander import land
+from streams.landing_counts import LandingCounts, Progress
 from streams.publisher import publish_events
 from streams.segments import SegmentLimits
-from tracelake.identity import Pseudonymizer
-from tracelake.rejected import read_rejected
-from tracelake.settings import Settings
+from tracelake.core.identity import Pseudonymizer
+from tracelake.core.rejected import read_rejected
+from tracelake.core.settings import Settings
 
 KEY = "streams-test-key-0123456789abcdef"
 EVENTS = Pseudonymizer.for_events(KEY.encode())

@@ -10,7 +10,7 @@ from kafka import KafkaAdminClient
 from schemas import TOPICS
 from streams.broker import BrokerError, EmbeddedBroker, answers, bootstrap_servers, serve_broker
 from streams.topics import ensure_topics
-from tracelake.settings import Settings
+from tracelake.core.settings import Settings
 
 
 def _partitions(bootstrap: str) -> dict[str, int]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from tests.streams.conftest import Landing, case_report, checkin, lake_event_id, sighting, venue
-from tracelake.rejected import read_rejected
+from tracelake.core.rejected import read_rejected
 
 PHONE_ID = "0912345678"
 TRACE_ID = "ci-+84912345678-2021-08-03"

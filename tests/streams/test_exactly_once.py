@@ -13,8 +13,8 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.errors import CommitFailedError
 from kafka.structs import OffsetAndMetadata
 
-from streams.counts import LandingCounts
 from streams.lander import Lander
+from streams.landing_counts import LandingCounts
 from streams.landing_files import LakeSink
 from streams.segments import ClosedSegment, SegmentLimits
 from tests.streams.conftest import KEY, Landing, phone, sighting

@@ -13,7 +13,7 @@ from streams.incarnations import Incarnations
 from streams.lander import land
 from streams.topics import ensure_topics
 from tests.streams.conftest import KEY, Landing, checkin, lake_event_id, phone, sighting
-from tracelake.lake import parse_segment_file_name
+from tracelake.core.lake import parse_segment_file_name
 
 
 def _snapshot(root: Path) -> dict[Path, bytes]:

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from jobs.retention.purge import purge
-from streams.counts import LandingCounts
 from streams.lander import land
+from streams.landing_counts import LandingCounts
 from tests.streams.conftest import KEY, Landing
-from tracelake.identity import Pseudonymizer, normalize_person_id
-from tracelake.rules import load_rules
-from tracelake.vault import read_identities
+from tracelake.core.identity import Pseudonymizer, normalize_person_id
+from tracelake.core.rules import load_rules
+from tracelake.core.vault import read_identities
 
 PERSON = "0912 000 111"
 LATE = "0912 000 222"

@@ -10,13 +10,13 @@ import pytest
 
 import streams.lander
 from streams.broker import EmbeddedBroker, free_port
-from streams.counts import LandingCounts
 from streams.fleet import land_in_parallel
 from streams.lander import BrokerUnavailableError, land
+from streams.landing_counts import LandingCounts
 from streams.status import lake_status
 from tests.streams.conftest import KEY, Landing, checkin, phone, sighting
 from tests.streams.test_exactly_once import assert_exactly_once, end_offsets, publish_sightings
-from tracelake.settings import Settings
+from tracelake.core.settings import Settings
 
 
 def test_a_run_that_cannot_reach_kafka_fails_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 
 import pyarrow.compute as pc
 
-from streams.columns import pseudonym_column
+from streams.segment_tables import pseudonym_column
 from tests.streams.conftest import KEY, Landing, case_report, checkin, lake_event_id, phone, sighting, venue
-from tracelake.events import PERSON_FIELDS
-from tracelake.identity import Pseudonymizer, normalize_person_id
-from tracelake.vault import read_identities
+from tracelake.core.events import PERSON_FIELDS
+from tracelake.core.identity import Pseudonymizer, normalize_person_id
+from tracelake.core.vault import read_identities
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 MALFORMED = [

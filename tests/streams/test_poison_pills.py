@@ -21,17 +21,17 @@ from kafka.consumer.fetcher import ConsumerRecord
 
 from schemas import TOPICS
 from schemas.lake import QUARANTINE
-from streams.columns import RawColumns
 from streams.landing_files import LakeSink
 from streams.people import People
+from streams.segment_tables import RawColumns
 from streams.segments import ClosedSegment, PartitionBuffer, SegmentLimits
 from streams.verdicts import judge_chunk
 from tests.core.test_events import BASE, DEEP, JSON_VALUES, NOW_US
 from tests.streams.conftest import EVENTS, checkin, lake_event_id, venue
-from tracelake.days import epoch_micros
-from tracelake.events import Accepted, judge
-from tracelake.identity import Pseudonymizer
-from tracelake.rejected import read_rejected
+from tracelake.core.days import epoch_micros
+from tracelake.core.events import Accepted, judge
+from tracelake.core.identity import Pseudonymizer
+from tracelake.core.rejected import read_rejected
 
 ZONE = "Asia/Ho_Chi_Minh"
 PSEUDONYMS = Pseudonymizer(b"poison-pills-test-key-0123456789")

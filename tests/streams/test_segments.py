@@ -9,12 +9,12 @@ import pyarrow as pa
 import pytest
 from kafka.consumer.fetcher import ConsumerRecord
 
-from streams.columns import RawColumns
 from streams.landing_files import LakeSink, split_by_day
 from streams.people import People
+from streams.segment_tables import RawColumns
 from streams.segments import ClosedSegment, PartitionBuffer, SegmentLimits
 from tests.streams.conftest import EVENTS, checkin, lake_event_id, sighting
-from tracelake.identity import Pseudonymizer
+from tracelake.core.identity import Pseudonymizer
 
 T0 = 1_628_000_000_000  # Kafka timestamps, ms
 LANDED_US = time.time_ns() // 1000  # the lander's clock, held still so two landings compare equal

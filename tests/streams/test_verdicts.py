@@ -3,7 +3,7 @@
 `judge_chunk` accepts plain events on a fast path (msgspec structs,
 vectorized checks, memo tables); these tests feed it chunks mixing plain
 events, every kind of near miss and arbitrary bytes, and compare each value's
-verdict with `tracelake.events.judge` on its own.
+verdict with `tracelake.core.events.judge` on its own.
 """
 
 import json
@@ -20,9 +20,9 @@ from streams.instants import instants
 from streams.people import People
 from streams.verdicts import judge_chunk
 from tests.core.test_events import BASE, DEEP, JSON_VALUES, NOW_US
-from tracelake.days import epoch_micros
-from tracelake.events import CONTRACT_PLAUSIBILITY, PERSON_FIELDS, Accepted, Plausibility, judge
-from tracelake.identity import Pseudonymizer
+from tracelake.core.days import epoch_micros
+from tracelake.core.events import CONTRACT_PLAUSIBILITY, PERSON_FIELDS, Accepted, Plausibility, judge
+from tracelake.core.identity import Pseudonymizer
 
 KEY = b"verdicts-test-key-0123456789"
 PSEUDONYMS = Pseudonymizer(KEY)
@@ -191,7 +191,7 @@ def test_instants_match_fromisoformat_and_refuse_what_it_refuses() -> None:
 
 def _reference_instant(time: str | int | None) -> int | None:
     """The validator's own reading of one time (with bounds no int64 instant breaks), None where it refuses it."""
-    from tracelake import events
+    from tracelake.core import events
 
     if time is None:
         return None
@@ -217,7 +217,7 @@ def test_instants_stay_exact_when_the_memo_starts_over(monkeypatch: Any) -> None
 
 
 def test_people_learn_newcomers_and_stay_exact_when_the_memo_starts_over(monkeypatch: Any) -> None:
-    from tracelake.identity import normalize_person_id
+    from tracelake.core.identity import normalize_person_id
 
     monkeypatch.setattr(People, "CAP", 4)
     people = People(PSEUDONYMS.pseudonym)

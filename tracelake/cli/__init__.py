@@ -14,9 +14,9 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from tracelake.cli.console import console, stage_progress
-from tracelake.days import parse_day
-from tracelake.rules import Rules, RulesError, load_rules
-from tracelake.settings import Settings
+from tracelake.core.days import parse_day
+from tracelake.core.rules import Rules, RulesError, load_rules
+from tracelake.core.settings import Settings
 
 app = typer.Typer(
     help="tracelake: Kafka check-ins and Bluetooth sightings → Parquet lake → F1/F2 exposure tables.",
@@ -56,7 +56,7 @@ def _day(text: str) -> date:
 def _refuse_another_key(settings: Settings) -> None:
     """Stages that only read the vault need no key; a configured one the vault does not know is still refused:
     whatever lands next under it would join nothing already there."""
-    from tracelake.vault import WrongKeyError, vouch_for_key
+    from tracelake.core.vault import WrongKeyError, vouch_for_key
 
     if settings.pseudonymization_key is None:
         return
@@ -75,7 +75,7 @@ def _rules(path: Path | None, settings: Settings) -> Rules:
 
 def _capacity(path: Path | None, settings: Settings) -> dict[str, int]:
     """Calls a day per district, read before any work starts: a bad file costs nothing but a message."""
-    from jobs.capacity import CapacityError, read_capacity
+    from jobs.publish.capacity import CapacityError, read_capacity
 
     location = str(path) if path is not None else settings.capacity
     if location is None:
@@ -96,7 +96,7 @@ def simulate(
     malformed_share: Annotated[float, typer.Option("--malformed-share", min=0.0, max=0.99)] = 0.005,
 ) -> None:
     """Simulate a province: people, venues, check-ins, Bluetooth sightings and case reports."""
-    from streams.simulator import simulate as run_simulation
+    from simulator import simulate as run_simulation
 
     with stage_progress("simulate") as advance:
         summary = run_simulation(people, _day(day), days=days, seed=seed, out=out, malformed_share=malformed_share,
@@ -149,7 +149,7 @@ def land(
     from streams.fleet import MemberFailedError, land_in_parallel
     from streams.lander import BrokerUnavailableError
     from streams.lander import land as run_lander
-    from tracelake.vault import MissingKeyError, WrongKeyError, resolve_key
+    from tracelake.core.vault import MissingKeyError, WrongKeyError, resolve_key
 
     settings = _settings(lake)
     if not settings.bootstrap_servers:
@@ -200,7 +200,7 @@ def trace(
     ] = None,
 ) -> None:
     """Find F0s, their F1 and F2 contacts for day D, and write the contact graph and exposure tables."""
-    from jobs.trace import trace_day
+    from jobs.trace.day import trace_day
 
     settings = _settings(lake)
     _refuse_another_key(settings)
@@ -253,7 +253,7 @@ def demo(
     lake: LakeOption = None,
 ) -> None:
     """The main job on an embedded default: simulate a province, stream it through Kafka, trace, export, report."""
-    from streams.simulator import simulate as run_simulation
+    from simulator import simulate as run_simulation
     from tracelake.cli.pipeline import run_pipeline
 
     settings = _settings(lake)
@@ -276,7 +276,7 @@ def _pipeline_errors() -> Iterator[None]:
     from streams.broker import BrokerError
     from streams.lander import BrokerUnavailableError
     from streams.publisher import NoEventsError, PublishError
-    from tracelake.vault import WrongKeyError
+    from tracelake.core.vault import WrongKeyError
 
     try:
         yield
@@ -357,7 +357,7 @@ def province_report(
     visitor_floor: Annotated[int, typer.Option("--visitor-floor", min=1, help="Withhold smaller public ranges.")] = 5,
 ) -> None:
     """Risky-venue notices, QR-point compliance, Bluezone coverage, venue risk and the epidemic map for day D."""
-    from jobs.province import ProvinceInputError, build_province_outputs
+    from jobs.publish.province import ProvinceInputError, build_province_outputs
 
     settings = _settings(lake)
     try:
@@ -374,7 +374,7 @@ def export(
     day: DateOption, lake: LakeOption = None, rules: RulesOption = None, capacity: CapacityOption = None
 ) -> None:
     """Rebuild everything people read for a traced day: worklists, province outputs, DuckDB file, report."""
-    from jobs.exports import export_day
+    from jobs.publish.day import export_day
 
     settings = _settings(lake)
     _refuse_another_key(settings)
@@ -398,7 +398,7 @@ def staff_check(
     from rich.markup import escape
 
     from jobs.staff_check import RosterError, StaffCheckError, check_staff, require_landed
-    from tracelake.vault import VaultKeyError, resolve_key
+    from tracelake.core.vault import VaultKeyError, resolve_key
 
     settings = _settings(lake)
     the_day = _day(day)
@@ -454,8 +454,8 @@ def purge(
 @app.command()
 def airflow() -> None:
     """Start Airflow standalone with tracelake's DAGs and settings."""
-    from tracelake.airflow_launcher import run_standalone
-    from tracelake.vault import MissingKeyError, WrongKeyError
+    from tracelake.airflow.launcher import run_standalone
+    from tracelake.core.vault import MissingKeyError, WrongKeyError
 
     try:
         run_standalone(Settings())

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tracelake.cli.console import console, stage_progress
-from tracelake.lake import Lake
-from tracelake.rules import Rules
-from tracelake.settings import Settings
-from tracelake.vault import resolve_key
+from tracelake.core.lake import Lake
+from tracelake.core.rules import Rules
+from tracelake.core.settings import Settings
+from tracelake.core.vault import resolve_key
 
 if TYPE_CHECKING:
     from jobs.validation import ValidationReport
@@ -44,9 +44,9 @@ class PipelineResult:
     to_notify: int = 0
     """People beyond them, on the notification lists."""
     changes: dict[str, int] = field(default_factory=dict)
-    """People per change since the previous published day (`jobs.changes`)."""
+    """People per change since the previous published day (`jobs.publish.changes`)."""
     prediction: list[dict[str, Any]] = field(default_factory=list)
-    """How well each rule predicted: the rows of `jobs.prediction`'s table for D."""
+    """How well each rule predicted: the rows of `jobs.publish.prediction`'s table for D."""
 
     def judge(self, validation: ValidationReport) -> None:
         """A failed suite is reported with the day's summary; `--strict` raised before we get here."""
@@ -83,10 +83,10 @@ def run_pipeline(
 ) -> PipelineResult:
     """Publish, land, validate, trace and export day D; returns what happened, stage by stage.
 
-    `capacity`: calls a day per district code (`jobs.capacity`); the rules' default for the others.
+    `capacity`: calls a day per district code (`jobs.publish.capacity`); the rules' default for the others.
     """
-    from jobs.exports import export_day as export_traced_day
-    from jobs.trace import begin_day, trace_day
+    from jobs.publish.day import export_day as export_traced_day
+    from jobs.trace.day import begin_day, trace_day
     from jobs.validation import validate_outputs, validate_raw
     from streams.lander import land
     from streams.publisher import publish_events

@@ -1,0 +1,140 @@
+"""Everything people read for a traced day, built in one place for the CLI and the DAGs alike.
+
+Tracers get the per-district worklists, their copy of the notices and their
+report with exact numbers (all under `exports/`); the public gets the
+risky-venue notices, the province tables under `public/`, the map and the
+public report (no count of people from 1 to 9); analysts the DuckDB file.
+
+All of it is built into one publication of D (`jobs.publication`) and
+published at the end: the run's own, when the trace staged D's tables into it
+(`tracelake run`, the DAGs), else a new one that rebuilds these outputs from
+D's published tables (`tracelake export`).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pyarrow as pa
+
+from jobs.publication import DayPublication, begin
+from jobs.publish.analyst_db import build_analyst_db
+from jobs.publish.changes import CHANGES, ChangesSummary, changes_directories, refresh_next_day, write_changes
+from jobs.publish.notifications import NOTIFICATIONS
+from jobs.publish.prediction import TABLE as PREDICTION
+from jobs.publish.prediction import write_prediction
+from jobs.publish.province import ProvinceSummary, build_province_outputs, province_sections
+from jobs.publish.report import Audience, build_report
+from jobs.publish.report.calls import CallsSection
+from jobs.publish.report.changes import ChangesSection
+from jobs.publish.report.rule_quality import PredictionSection, SensorQualitySection
+from jobs.publish.sensor_quality import TABLE as SENSOR_QUALITY
+from jobs.publish.sensor_quality import write_sensor_quality
+from jobs.publish.worklists import WorklistSummary, write_worklists
+from jobs.staff_check.section import StaffCheckSection
+from tracelake.core.lake import Lake
+from tracelake.core.rules import Rules
+
+PROVINCE_TABLES = ("notices", "compliance", "coverage", "venue_risk")
+
+
+@dataclass(frozen=True)
+class ExportedDay:
+    day: date
+    worklists: WorklistSummary
+    province: ProvinceSummary
+    analyst_db: str | None
+    """None for an object-store lake: the DuckDB file needs a local lake root."""
+    report: str
+    """The public report."""
+    tracer_report: str
+    paths: dict[str, str] = field(default_factory=dict)
+    changes: ChangesSummary | None = None
+    next_day_refreshed: date | None = None
+    """The next published day, whose diff against D was published anew."""
+    prediction: pa.Table | None = None
+    """How well each rule predicted (`jobs.publish.prediction`): the summary of `run` and `demo` prints it."""
+
+
+def export_directories(lake: Lake, day: date) -> list[str]:
+    """The directories of D built from the traced tables; a run that builds none of one removes D's."""
+    return [
+        lake.export_day("worklists", day),
+        lake.export_day(NOTIFICATIONS, day),
+        *(lake.export_day(table, day) for table in PROVINCE_TABLES),
+        *(lake.public_day(table, day) for table in PROVINCE_TABLES),
+        lake.report_day(day),
+        lake.tracer_report_day(day),
+        lake.curated_day(PREDICTION, day),
+        lake.curated_day(SENSOR_QUALITY, day),
+        *changes_directories(lake, day),
+    ]
+
+
+def analyst_files(lake: Lake) -> list[str]:
+    """The analysts' DuckDB file, which only a local lake has."""
+    return [] if "://" in lake.root else [lake.duckdb_file]
+
+
+def export_day(
+    lake_root: str,
+    day: date,
+    rules: Rules,
+    *,
+    vault: str,
+    counts: Mapping[str, Any] | None = None,
+    publication: DayPublication | None = None,
+    capacity: Mapping[str, int] | None = None,
+) -> ExportedDay:
+    """Build day D's worklists, province outputs, analysts' DuckDB file and report, and publish D.
+
+    Into `publication` when a run staged D's tables into it; otherwise into a
+    new one reading D's published tables. `capacity` is each district's calls
+    a day (`jobs.publish.capacity`), the rules' default for the others.
+    """
+    lake = Lake(lake_root)
+    if publication is None:
+        publication = begin(lake_root, day, directories=export_directories(lake, day), files=analyst_files(lake))
+    changes = write_changes(lake_root, day, rules, vault=vault, outputs=publication)
+    worklists = write_worklists(
+        lake_root, day, rules, vault=vault, outputs=publication, capacity=capacity, changes=changes.statuses
+    )
+    province = build_province_outputs(lake_root, day, rules, outputs=publication)
+    prediction = write_prediction(lake_root, day, rules, outputs=publication)
+    sensor_quality = write_sensor_quality(lake_root, day, rules, outputs=publication)
+    database = None
+    if "://" not in lake_root:
+        database = publication.published_path(str(build_analyst_db(lake_root, day, rules=rules, outputs=publication)))
+    sections = [*province_sections(province), StaffCheckSection()]
+    staged_report = build_report(lake_root, day, rules, counts=counts, extra_sections=sections, outputs=publication)
+    report = publication.published_path(str(staged_report))
+    tracers_only = [
+        CallsSection(worklists), ChangesSection(changes), PredictionSection(day, prediction),
+        SensorQualitySection(day, sensor_quality),
+    ]
+    staged_tracer_report = build_report(
+        lake_root, day, rules, counts=counts, extra_sections=[*sections, *tracers_only], audience=Audience.TRACERS,
+        outputs=publication,
+    )
+    tracer_report = publication.published_path(str(staged_tracer_report))
+    publication.publish()
+    following = refresh_next_day(lake_root, day, rules, vault=vault)
+    paths = {
+        "exposures": lake.export_day("exposures", day),
+        "worklists": lake.export_day("worklists", day),
+        "notifications": lake.export_day(NOTIFICATIONS, day),
+        "tracers' notices": lake.export_day("notices", day),
+        "tracers' report": tracer_report,
+        **{table.replace("_", " "): lake.public_day(table, day) for table in PROVINCE_TABLES},
+        "map": publication.published_path(str(province.map_path)),
+        "report": report,
+        "prediction": lake.curated_day(PREDICTION, day),
+        "sensor quality": lake.curated_day(SENSOR_QUALITY, day),
+        "changes": lake.export_day(CHANGES, day),
+    }
+    if database is not None:
+        paths["duckdb"] = database
+    return ExportedDay(
+        day, worklists, province, database, report, tracer_report, paths, changes, following, prediction
+    )

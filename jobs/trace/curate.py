@@ -1,0 +1,108 @@
+"""Engine rows into the lake's schemas: tier names, UTC timestamps, minutes, a stable row order.
+
+Shared by both engines, so their files differ only if their tracing does.
+Minutes are computed here from exact microseconds, once.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from jobs.trace.engines import EngineOutput
+from schemas.lake import CASES, CONTACTS, EXPOSURES_CURATED, UTC_TIME
+
+MICROSECONDS_PER_MINUTE = 60_000_000.0
+
+
+@dataclass(frozen=True)
+class CuratedTables:
+    contacts: pa.Table
+    exposures: pa.Table
+    cases: pa.Table
+
+
+def minutes(micros: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    return pc.divide(pc.cast(micros, pa.float64()), MICROSECONDS_PER_MINUTE)
+
+
+def _instants(micros: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pc.cast(micros, UTC_TIME)
+
+
+def _tier_names(depths: pa.ChunkedArray, tier_name: Callable[[int], str], max_depth: int) -> pa.ChunkedArray:
+    names = pa.array([tier_name(depth) for depth in range(max_depth + 1)], pa.string())
+    return pc.take(names, depths)
+
+
+def _constant(value: str, rows: int) -> pa.Array:
+    return pa.array([value] * rows, pa.string())
+
+
+def curate(
+    output: EngineOutput, rules_version: str, tier_name: Callable[[int], str], max_depth: int, risk: pa.Array
+) -> CuratedTables:
+    """The lake's tables; `risk` is the score of each row of `output.exposed`, in its order (`jobs.trace.risk`)."""
+    contacts = output.contacts
+    contact_table = pa.Table.from_arrays(
+        [
+            contacts["source"],
+            _tier_names(contacts["source_depth"], tier_name, max_depth),
+            contacts["target"],
+            _tier_names(contacts["target_depth"], tier_name, max_depth),
+            contacts["channel"],
+            contacts["venue_id"],
+            _instants(contacts["start_us"]),
+            _instants(contacts["end_us"]),
+            minutes(pc.subtract(contacts["end_us"], contacts["start_us"])),
+            _constant(rules_version, contacts.num_rows),
+            contacts["os_pair"],
+            contacts["rssi_mean"],
+            contacts["rssi_max"],
+            contacts["imputed_checkout"],
+            contacts["venue_visitors"],
+        ],
+        schema=CONTACTS,
+    ).sort_by(
+        [
+            ("source_tier", "ascending"),
+            ("source_pseudonym", "ascending"),
+            ("target_pseudonym", "ascending"),
+            ("channel", "ascending"),
+            ("exposure_start", "ascending"),
+            ("exposure_end", "ascending"),
+            ("venue_id", "ascending"),
+        ]
+    )
+    exposed = output.exposed
+    exposure_table = pa.Table.from_arrays(
+        [
+            exposed["person"],
+            _tier_names(exposed["depth"], tier_name, max_depth),
+            _instants(exposed["first_us"]),
+            _instants(exposed["last_us"]),
+            minutes(exposed["union_us"]),
+            exposed["channels"],
+            exposed["sources"],
+            exposed["cases"],
+            exposed["venue_ids"],
+            _constant(rules_version, exposed.num_rows),
+            exposed["imputed_checkout"],
+            risk,
+        ],
+        schema=EXPOSURES_CURATED,
+    ).sort_by([("tier", "ascending"), ("person_pseudonym", "ascending")])
+    cases = output.cases
+    case_table = pa.Table.from_arrays(
+        [
+            cases["person"],
+            cases["status"],
+            _instants(cases["window_start_us"]),
+            _instants(cases["window_end_us"]),
+            _instants(cases["isolated_at_us"]),
+            _constant(rules_version, cases.num_rows),
+        ],
+        schema=CASES,
+    ).sort_by([("person_pseudonym", "ascending")])
+    return CuratedTables(contacts=contact_table, exposures=exposure_table, cases=case_table)

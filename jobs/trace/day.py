@@ -1,0 +1,173 @@
+"""`tracelake trace` for one local day D: read raw, find F0..Fn, write curated tables, export, manifest.
+
+The CLI, Airflow and spark-submit all call `trace_day`. Both engines run the
+same plan with the same params and hand Arrow tables to the same writer, so a
+day traced by Spark and by DuckDB gives comparable files; outputs are
+recomputed from raw on every run, which is what makes a retraction stick.
+
+The tables are staged into a publication of D (`jobs.publication`). Traced
+alone, the run publishes them at once and takes D's worklists, notices and
+reports away with the old tables they came from (`tracelake export` builds
+them again); traced `into` a caller's publication, they wait for its
+validation and export, and all of D appears together.
+"""
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Literal
+
+import pyarrow.compute as pc
+
+from jobs.publication import DayPublication, Step, begin, recover, unwatched
+from jobs.publish.day import analyst_files, export_directories
+from jobs.trace.curate import curate
+from jobs.trace.engines import Engine, TopicCounts
+from jobs.trace.manifest import manifest, manifest_bytes
+from jobs.trace.parameters import TraceParams
+from jobs.trace.plan import plan_inputs
+from jobs.trace.reidentify import pseudonyms_named, reidentify
+from jobs.trace.risk import risk_scores
+from jobs.trace.usable import DEFAULT_EARLIEST
+from jobs.trace.write import PART_FILE, DayDirectory, stage_directories
+from tracelake.core.audit import record_reidentification
+from tracelake.core.lake import EXPORTS, Lake, join
+from tracelake.core.rules import Rules
+from tracelake.core.vault import read_identities, vault_key_fingerprint
+
+EngineName = Literal["spark", "duckdb"]
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class TraceResult:
+    day: date
+    engine: str
+    rules_version: str
+    tier_counts: Mapping[str, int]
+    """"F0", "F1", ... up to the rules' max_depth: persons per tier."""
+    input_counts: Mapping[str, TopicCounts]
+    outputs: Mapping[str, str]
+    """contacts, exposures, cases (curated, pseudonymized) and export: the day's directories."""
+    manifest: str
+    timings: Mapping[str, float]
+    """Seconds per stage of the job itself; Spark session start is `session_seconds`."""
+    run: str
+    """The publication the tables were staged into (published already when the trace ran alone)."""
+    session_seconds: float = 0.0
+
+
+def _engine(name: EngineName, spark_master: str | None) -> Engine:
+    if name == "spark":
+        from jobs.trace.spark.engine import SparkEngine
+
+        return SparkEngine(spark_master)
+    if name == "duckdb":
+        from jobs.trace.duckdb import DuckDBEngine
+
+        return DuckDBEngine()
+    raise ValueError(f"unknown engine {name!r}: use 'spark' or 'duckdb'")
+
+
+def _absolute(root: str) -> str:
+    """Local lake roots become absolute: Spark and DuckDB resolve relative paths differently."""
+    return root if "://" in root else str(Path(root).resolve())
+
+
+def trace_directories(lake: Lake, day: date) -> list[str]:
+    """The directories of D the trace writes: curated tables, the tracers' export, the manifest."""
+    return [
+        lake.curated_day("contacts", day),
+        lake.curated_day("exposures", day),
+        lake.curated_day("cases", day),
+        lake.export_day("exposures", day),
+        lake.manifest("trace", day).rpartition("/")[0],
+    ]
+
+
+def begin_day(lake_root: str, day: date, *, on_step: Step = unwatched) -> DayPublication:
+    """A publication of all of D: the trace's tables, everything built from them, the analysts' file."""
+    lake = Lake(_absolute(lake_root))
+    return begin(
+        lake.root,
+        day,
+        directories=[*trace_directories(lake, day), *export_directories(lake, day)],
+        files=analyst_files(lake),
+        on_step=on_step,
+    )
+
+
+def trace_day(
+    lake_root: str,
+    day: date,
+    rules: Rules,
+    *,
+    vault: str,
+    engine: EngineName = "spark",
+    spark_master: str | None = None,
+    into: DayPublication | None = None,
+    earliest: datetime = DEFAULT_EARLIEST,
+) -> TraceResult:
+    """Trace D and stage its tables `into` a publication; without one, publish them as D's at once.
+
+    `earliest` is the lander's `earliest_instant`: rows with earlier times are not traced.
+    """
+    lake = Lake(_absolute(lake_root))
+    recover(lake.root, day)
+    params = TraceParams.from_rules(rules, day, earliest)
+    runner = _engine(engine, spark_master)
+    plan = plan_inputs(lake, day, rules.lookback_days)
+    output = runner.run(plan, params)
+    clock = time.perf_counter()
+    risk = risk_scores(output.contacts, output.exposed, rules.risk, params)
+    curated = curate(output, rules.version, rules.tier_name, rules.tiers.max_depth, risk)
+    named = pseudonyms_named(curated.exposures)
+    export = reidentify(curated.exposures, read_identities(vault, named))
+    record_reidentification(
+        vault, day=day, output=join(EXPORTS, "exposures"), people=pc.count_distinct(named).as_py(),
+        key_fingerprint=vault_key_fingerprint(vault),
+    )
+    tier_counts = {rules.tier_name(depth): count for depth, count in sorted(output.tier_counts.items())}
+    tables = {
+        "contacts": (lake.curated_day("contacts", day), curated.contacts),
+        "exposures": (lake.curated_day("exposures", day), curated.exposures),
+        "cases": (lake.curated_day("cases", day), curated.cases),
+        "export": (lake.export_day("exposures", day), export),
+    }
+    timings = dict(output.timings)
+    timings["curate"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    manifest_path = lake.manifest("trace", day)
+    document = manifest(
+        rules=rules,
+        params=params,
+        engine=runner.name,
+        plan=plan,
+        inputs=output.inputs,
+        outputs=tables,
+        tier_counts=tier_counts,
+        timings=timings,
+    )
+    directories = [DayDirectory(path, {PART_FILE: table}) for path, table in tables.values()]
+    directories.append(DayDirectory(manifest_path.rpartition("/")[0], {MANIFEST_FILE: manifest_bytes(document)}))
+    publication = into or begin(
+        lake.root, day, directories=[*trace_directories(lake, day), *export_directories(lake, day)]
+    )
+    stage_directories(publication, directories)
+    if into is None:
+        publication.publish()
+    timings["write"] = time.perf_counter() - clock
+    return TraceResult(
+        day=day,
+        engine=runner.name,
+        rules_version=rules.version,
+        tier_counts=tier_counts,
+        input_counts=dict(output.inputs),
+        outputs={name: path for name, (path, _) in tables.items()},
+        manifest=manifest_path,
+        timings=timings,
+        run=publication.run,
+        session_seconds=output.session_seconds,
+    )

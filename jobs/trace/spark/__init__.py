@@ -1,0 +1,1 @@
+"""The trace in Spark: local mode on one host, or any cluster master."""

@@ -1,0 +1,228 @@
+"""Raw events into Spark: read the planned segments, count each resend once, keep exact instants.
+
+Rows the trace cannot use are dropped first and counted per reason
+(`jobs.trace.usable`). Each topic is then deduplicated on `event_id` (the copy with
+the smallest (landed_at NULLS FIRST, kafka_partition, kafka_offset) wins;
+`_resent` says how it finds the copies) before the exact-instant filter, then checkpointed in memory: every tier
+scans stays and sightings again, and writing rows as they are costs half of
+building Spark's columnar cache. Counts for the manifest are gathered with
+observations during the jobs that find resends and fill the cache.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import from_arrow_schema
+
+from jobs.trace.engines import TopicCounts
+from jobs.trace.parameters import TraceParams
+from jobs.trace.plan import InputPlan
+from jobs.trace.spark.usable import LANDED_ORDER, REASON, counted_reasons, judged, landed_order, reason_counts
+from jobs.trace.usable import unusable_counts
+from schemas.lake import RAW
+
+BROADCAST_RESENDS = 2_000_000
+"""Up to this many resent copies, the resend list is broadcast to the read instead of shuffling every row."""
+
+
+@dataclass(frozen=True)
+class SparkInputs:
+    stays: DataFrame
+    """person, venue_id, start_us, end_us, imputed: a check-in's stay (checkout, else the default stay and
+    imputed true), no linger."""
+    sightings: DataFrame
+    """reporter, contact, observed_us: close sightings only (rssi at or above the pair's threshold)."""
+    reports: DataFrame
+    """person, kind, reported_us, sample_date, onset_date, isolated_us, landed_order, kafka_partition, kafka_offset."""
+    counts: dict[str, TopicCounts]
+
+
+def read_raw(spark: SparkSession, topic: str, files: Sequence[str]) -> DataFrame:
+    schema = from_arrow_schema(RAW[topic], prefer_timestamp_ntz=False)
+    if not files:
+        return spark.createDataFrame([], schema)
+    return spark.read.schema(schema).parquet(*files)
+
+
+def event_hash() -> Column:
+    """A 64-bit hash of event_id: only rows sharing one can be copies of one event."""
+    return F.xxhash64("event_id")
+
+
+def _resent(raw: DataFrame, topic: str) -> tuple[DataFrame, int]:
+    """event_id and first position of every event seen more than once, and the copies beyond the first.
+
+    Copies are first counted per 64-bit hash of event_id: a hash aggregate
+    over longs, cheaper than one over strings. Rows whose hash is seen
+    more than once (the resends, and any hash collisions) are then grouped by
+    the event_id itself, which decides exactly, and their first position (a
+    struct minimum, which only a sort-based aggregate computes) is taken
+    there. Both results are small and checkpointed, so the reads that follow
+    can broadcast them.
+    """
+    suspected = Observation(f"{topic}_suspected")
+    suspects = (
+        raw.groupBy(event_hash().alias("_hash"))
+        .agg(F.count(F.lit(1)).alias("_copies"))
+        .filter(F.col("_copies") > 1)
+        .observe(suspected, F.sum("_copies").alias("rows"))
+        .select("_hash")
+        .localCheckpoint()
+    )
+    suspect_rows = int(suspected.get["rows"] or 0)
+    if suspect_rows == 0:
+        return suspects, 0
+    counted = Observation(f"{topic}_resent")
+    wanted = F.broadcast(suspects) if suspect_rows <= BROADCAST_RESENDS else suspects
+    resent = (
+        raw.join(wanted, event_hash() == wanted["_hash"], "left_semi")
+        .groupBy("event_id")
+        .agg(
+            F.count(F.lit(1)).alias("_copies"),
+            F.min(F.struct(LANDED_ORDER, "kafka_partition", "kafka_offset")).alias("_first"),
+        )
+        .filter(F.col("_copies") > 1)
+        .observe(counted, F.count(F.lit(1)).alias("ids"), F.sum("_copies").alias("copies"))
+        .select("event_id", "_first")
+        .localCheckpoint()
+    )
+    ids, copies = int(counted.get["ids"]), int(counted.get["copies"] or 0)
+    return resent, copies - ids
+
+
+def _first_copies(raw: DataFrame, resent: DataFrame, duplicates: int) -> DataFrame:
+    """Every row whose event_id was seen once, and the first copy of the others."""
+    if duplicates == 0:
+        return raw
+    first = F.col("_first").isNull() | (
+        (F.col(LANDED_ORDER) == F.col(f"_first.{LANDED_ORDER}"))
+        & (F.col("kafka_partition") == F.col("_first.kafka_partition"))
+        & (F.col("kafka_offset") == F.col("_first.kafka_offset"))
+    )
+    others = F.broadcast(resent) if duplicates <= BROADCAST_RESENDS else resent
+    return raw.join(others, "event_id", "left").filter(first).drop("_first")
+
+
+def _usable(rows: DataFrame) -> DataFrame:
+    return rows.filter(F.col(REASON).isNull()).drop(REASON)
+
+
+def _counted(
+    topic: str, files: Sequence[str], rows: DataFrame, kept: "_Keep"
+) -> tuple[DataFrame, TopicCounts]:
+    """Drop unusable rows, deduplicate, filter and cache one topic, counting along the way (`rows` are judged)."""
+    resent, duplicates = _resent(_usable(rows), topic) if files else (rows, 0)
+    read = Observation(f"{topic}_read")
+    in_range = Observation(f"{topic}_in_range")
+    count = F.count(F.lit(1))
+    observed = rows.observe(read, count.alias("rows"), *reason_counts(topic))
+    deduplicated = _first_copies(_usable(observed), resent, duplicates)
+    filtered = kept.filter(deduplicated).observe(in_range, count.alias("rows"))
+    cached = kept.narrow(filtered).localCheckpoint()
+    return cached, TopicCounts(
+        files=len(files),
+        rows_read=int(read.get["rows"]),
+        duplicates_dropped=duplicates,
+        rows_kept=int(in_range.get["rows"]),
+        unusable=unusable_counts(counted_reasons(topic, read.get)),
+    )
+
+
+class _Keep:
+    """What a topic keeps of its deduplicated rows (`filter`) and how much of them it caches (`narrow`)."""
+
+    def filter(self, events: DataFrame) -> DataFrame:
+        raise NotImplementedError
+
+    def narrow(self, kept: DataFrame) -> DataFrame:
+        return kept
+
+
+class _Stays(_Keep):
+    """Stays that can meet the range: with the linger a source adds after it (a target's own stay must meet
+    the range, `jobs.trace.spark.venue_exposure` checks); a stay's end without checkout is checkin + default stay."""
+
+    def __init__(self, params: TraceParams) -> None:
+        self.params = params
+
+    def filter(self, events: DataFrame) -> DataFrame:
+        start = F.unix_micros("checkin_at")
+        end = F.coalesce(F.unix_micros("checkout_at"), start + F.lit(self.params.default_stay_us))
+        stays = events.select(
+            F.col("person_pseudonym").alias("person"), "venue_id", start.alias("start_us"), end.alias("end_us"),
+            F.col("checkout_at").isNull().alias("imputed"),
+        )
+        return stays.filter(
+            (F.col("start_us") < self.params.range_end_us)
+            & (F.col("end_us") + F.lit(self.params.linger_us) >= self.params.range_start_us)
+        )
+
+
+class _Sightings(_Keep):
+    """Sightings observed in [range_start, range_end); only the close ones are cached."""
+
+    def __init__(self, params: TraceParams, spark: SparkSession) -> None:
+        self.params = params
+        self.thresholds = spark.createDataFrame(
+            params.thresholds().to_pylist(), "reporter_os string, contact_os string, threshold_dbm int"
+        )
+
+    def filter(self, events: DataFrame) -> DataFrame:
+        observed = F.unix_micros("observed_at")
+        return events.select(
+            F.col("reporter_pseudonym").alias("reporter"),
+            F.col("contact_pseudonym").alias("contact"),
+            observed.alias("observed_us"),
+            "rssi",
+            "reporter_os",
+            "contact_os",
+        ).filter(
+            (F.col("observed_us") >= self.params.range_start_us) & (F.col("observed_us") < self.params.range_end_us)
+        )
+
+    def narrow(self, kept: DataFrame) -> DataFrame:
+        close = kept.join(F.broadcast(self.thresholds), ["reporter_os", "contact_os"]).filter(
+            F.col("rssi") >= F.col("threshold_dbm")
+        )
+        return close.select("reporter", "contact", "observed_us", "rssi", "reporter_os", "contact_os")
+
+
+class _Reports(_Keep):
+    """Case reports reported before the end of D."""
+
+    def __init__(self, params: TraceParams) -> None:
+        self.params = params
+
+    def filter(self, events: DataFrame) -> DataFrame:
+        reported: Column = F.unix_micros("reported_at")
+        return events.select(
+            F.col("person_pseudonym").alias("person"),
+            "kind",
+            reported.alias("reported_us"),
+            "sample_date",
+            "onset_date",
+            F.unix_micros("isolated_at").alias("isolated_us"),
+            LANDED_ORDER,
+            "kafka_partition",
+            "kafka_offset",
+        ).filter(F.col("reported_us") < self.params.end_of_day_us)
+
+
+def read_inputs(spark: SparkSession, plan: InputPlan, params: TraceParams) -> SparkInputs:
+    keeps: dict[str, _Keep] = {
+        "checkins": _Stays(params),
+        "proximity": _Sightings(params, spark),
+        "case_reports": _Reports(params),
+    }
+    frames: dict[str, DataFrame] = {}
+    counts: dict[str, TopicCounts] = {}
+    for topic, keep in keeps.items():
+        files = plan.files[topic]
+        rows = judged(spark, read_raw(spark, topic, files), topic, params)
+        rows = rows.withColumn(LANDED_ORDER, landed_order(params))
+        frames[topic], counts[topic] = _counted(topic, files, rows, keep)
+    return SparkInputs(
+        stays=frames["checkins"], sightings=frames["proximity"], reports=frames["case_reports"], counts=counts
+    )
