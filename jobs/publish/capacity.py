@@ -13,7 +13,7 @@ import csv
 import io
 import math
 
-from jobs.staff_check.roster import clean, header_key
+from jobs.spreadsheet import clean, header_key
 from tracelake.core.lake import filesystem
 from tracelake.core.rules import MAX_PEOPLE
 

@@ -35,16 +35,15 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from jobs.publication import DIRECT, DayOutputs, begin
-from jobs.publish.spreadsheet import safe_cell
+from jobs.spreadsheet import safe_cell
 from jobs.trace.reidentify import MissingIdentityError
 from jobs.trace.write import PART_FILE, DayDirectory, stage_directories
 from schemas.lake import CONTACTS, EXPOSURES_CURATED, UTC_TIME
 from tracelake.core.audit import record_reidentification
-from tracelake.core.lake import EXPORTS, PARTITION_PREFIX, Lake, filesystem, join
+from tracelake.core.lake import CHANGES, EXPORTS, PARTITION_PREFIX, Lake, filesystem, join
 from tracelake.core.rules import Rules
 from tracelake.core.vault import read_identities, vault_key_fingerprint
 
-CHANGES = "changes"
 STATUSES: tuple[str, ...] = ("new", "upgraded", "late", "changed", "unchanged", "retracted")
 """In the order tracers see them: the worklists rank by this before the risk order."""
 CHANGES_CSV, RETRACTED_CSV = "changes.csv", "retracted.csv"

@@ -20,23 +20,18 @@ import pyarrow as pa
 
 from jobs.publication import DayPublication, begin
 from jobs.publish.analyst_db import build_analyst_db
-from jobs.publish.changes import CHANGES, ChangesSummary, changes_directories, refresh_next_day, write_changes
-from jobs.publish.notifications import NOTIFICATIONS
-from jobs.publish.prediction import TABLE as PREDICTION
+from jobs.publish.changes import ChangesSummary, refresh_next_day, write_changes
 from jobs.publish.prediction import write_prediction
 from jobs.publish.province import ProvinceSummary, build_province_outputs, province_sections
 from jobs.publish.report import Audience, build_report
 from jobs.publish.report.calls import CallsSection
 from jobs.publish.report.changes import ChangesSection
 from jobs.publish.report.rule_quality import PredictionSection, SensorQualitySection
-from jobs.publish.sensor_quality import TABLE as SENSOR_QUALITY
+from jobs.publish.report.staff_check import StaffCheckSection
 from jobs.publish.sensor_quality import write_sensor_quality
 from jobs.publish.worklists import WorklistSummary, write_worklists
-from jobs.staff_check.section import StaffCheckSection
-from tracelake.core.lake import Lake
+from tracelake.core.lake import CHANGES, NOTIFICATIONS, PREDICTION_TABLE, PROVINCE_TABLES, SENSOR_QUALITY_TABLE, Lake
 from tracelake.core.rules import Rules
-
-PROVINCE_TABLES = ("notices", "compliance", "coverage", "venue_risk")
 
 
 @dataclass(frozen=True)
@@ -57,26 +52,6 @@ class ExportedDay:
     """How well each rule predicted (`jobs.publish.prediction`): the summary of `run` and `demo` prints it."""
 
 
-def export_directories(lake: Lake, day: date) -> list[str]:
-    """The directories of D built from the traced tables; a run that builds none of one removes D's."""
-    return [
-        lake.export_day("worklists", day),
-        lake.export_day(NOTIFICATIONS, day),
-        *(lake.export_day(table, day) for table in PROVINCE_TABLES),
-        *(lake.public_day(table, day) for table in PROVINCE_TABLES),
-        lake.report_day(day),
-        lake.tracer_report_day(day),
-        lake.curated_day(PREDICTION, day),
-        lake.curated_day(SENSOR_QUALITY, day),
-        *changes_directories(lake, day),
-    ]
-
-
-def analyst_files(lake: Lake) -> list[str]:
-    """The analysts' DuckDB file, which only a local lake has."""
-    return [] if "://" in lake.root else [lake.duckdb_file]
-
-
 def export_day(
     lake_root: str,
     day: date,
@@ -95,7 +70,7 @@ def export_day(
     """
     lake = Lake(lake_root)
     if publication is None:
-        publication = begin(lake_root, day, directories=export_directories(lake, day), files=analyst_files(lake))
+        publication = begin(lake_root, day, directories=lake.built_directories(day), files=lake.analyst_files)
     changes = write_changes(lake_root, day, rules, vault=vault, outputs=publication)
     worklists = write_worklists(
         lake_root, day, rules, vault=vault, outputs=publication, capacity=capacity, changes=changes.statuses
@@ -129,8 +104,8 @@ def export_day(
         **{table.replace("_", " "): lake.public_day(table, day) for table in PROVINCE_TABLES},
         "map": publication.published_path(str(province.map_path)),
         "report": report,
-        "prediction": lake.curated_day(PREDICTION, day),
-        "sensor quality": lake.curated_day(SENSOR_QUALITY, day),
+        "prediction": lake.curated_day(PREDICTION_TABLE, day),
+        "sensor quality": lake.curated_day(SENSOR_QUALITY_TABLE, day),
         "changes": lake.export_day(CHANGES, day),
     }
     if database is not None:

@@ -7,7 +7,7 @@ else (no source, no case, no other person's number). People known only by a
 citizen ID cannot be texted: their row carries the ID instead of a number, so
 the tracers see who still needs a phone number, and nobody drops out.
 
-Cells go through `jobs.publish.spreadsheet`: a venue named like a formula stays text.
+Cells go through `jobs.spreadsheet`: a venue named like a formula stays text.
 """
 
 import csv
@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from jobs.publish.spreadsheet import safe_row
+from jobs.spreadsheet import safe_row
 
-NOTIFICATIONS = "notifications"
 NOTIFY_FILE = "notify.csv"
 COLUMNS = ("number", "citizen_id", "message")
 CSV_ENCODING = "utf-8-sig"

@@ -32,6 +32,7 @@ import pyarrow as pa
 from jobs.publication import DIRECT, DayOutputs
 from jobs.publish.curated_day import write_curated_day
 from schemas.lake import PREDICTION
+from tracelake.core.lake import PREDICTION_TABLE
 from tracelake.core.rules import Rules
 
 FOLLOW_UP_DAYS = 14
@@ -39,7 +40,6 @@ BAND_DBM = 5
 Z_95 = 1.959963984540054
 BREAKDOWNS = ("channel", "venue_kind", "os_pair", "rssi_band", "os_pair_rssi_band")
 """In the order the table and the report list them."""
-TABLE = "prediction"
 
 _PREDICTION = """
 WITH flags AS (
@@ -139,4 +139,4 @@ def prediction_table(con: duckdb.DuckDBPyConnection, day: date, rules: Rules) ->
 
 def write_prediction(lake_root: str, day: date, rules: Rules, *, outputs: DayOutputs = DIRECT) -> pa.Table:
     """Compute D's table and write it to `curated/prediction/date=D/` (where `outputs` stages it)."""
-    return write_curated_day(lake_root, day, rules, TABLE, prediction_table, outputs=outputs)
+    return write_curated_day(lake_root, day, rules, PREDICTION_TABLE, prediction_table, outputs=outputs)

@@ -39,6 +39,7 @@ from jobs.publication import DIRECT, DayOutputs
 from jobs.publish.curated_day import write_curated_day
 from jobs.trace.duckdb.usable import plausible_landing, usable_view
 from schemas.lake import SENSOR_QUALITY
+from tracelake.core.lake import SENSOR_QUALITY_TABLE
 from tracelake.core.rules import Rules
 
 CLOCK_TOLERANCE = timedelta(minutes=5)
@@ -53,7 +54,6 @@ CHECKS: tuple[tuple[str, str], ...] = (
     ("rssi_implausible", OBSERVED),
     ("rssi_outlier", OBSERVED),
 )
-TABLE = "sensor_quality"
 
 _ONCE = f"""
 SELECT * FROM (SELECT * REPLACE ({plausible_landing()} AS landed_at) FROM {usable_view("proximity", "raw_sightings")})
@@ -129,4 +129,4 @@ def sensor_quality_table(con: duckdb.DuckDBPyConnection, day: date, rules: Rules
 
 def write_sensor_quality(lake_root: str, day: date, rules: Rules, *, outputs: DayOutputs = DIRECT) -> pa.Table:
     """Count D's checks and write them to `curated/sensor_quality/date=D/` (where `outputs` stages it)."""
-    return write_curated_day(lake_root, day, rules, TABLE, sensor_quality_table, outputs=outputs)
+    return write_curated_day(lake_root, day, rules, SENSOR_QUALITY_TABLE, sensor_quality_table, outputs=outputs)

@@ -43,11 +43,11 @@ from jobs.publication import DIRECT, DayOutputs
 from jobs.publish.analyst_db import UNKNOWN_DISTRICT, register_lake_views
 from jobs.publish.capacity import days_to_clear
 from jobs.publish.changes import STATUSES, diff
-from jobs.publish.notifications import NOTIFICATIONS, NOTIFY_FILE, Notice, notify_csv
-from jobs.publish.spreadsheet import safe_row
+from jobs.publish.notifications import NOTIFY_FILE, Notice, notify_csv
+from jobs.spreadsheet import safe_row
 from schemas.lake import EXPOSURES_EXPORT
 from tracelake.core.audit import record_reidentification
-from tracelake.core.lake import EXPORTS, Lake, filesystem, in_progress_name, join, write_atomically
+from tracelake.core.lake import EXPORTS, NOTIFICATIONS, Lake, filesystem, in_progress_name, join, write_atomically
 from tracelake.core.rules import Rules
 from tracelake.core.settings import Settings
 from tracelake.core.vault import read_identities, vault_key_fingerprint

@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from jobs.publish.spreadsheet import safe_row
+from jobs.spreadsheet import safe_row
 from jobs.staff_check.activity import Window
 from jobs.staff_check.roster import Column, RejectedRow
 from jobs.staff_check.shares import AgencyRow, Checked

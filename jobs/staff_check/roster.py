@@ -17,11 +17,11 @@ header, a required column missing) raise `RosterError`.
 
 import csv
 import io
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from jobs.spreadsheet import clean, header_key
 from tracelake.core.identity import normalize_person_id
 from tracelake.core.lake import filesystem
 
@@ -66,19 +66,7 @@ class RosterError(ValueError):
     """The roster file as a whole cannot be read; the message says what to fix."""
 
 
-def header_key(text: str) -> str:
-    """`Số Điện Thoại ` → `sodienthoai`: letters and digits only, no accents, no case."""
-    folded = unicodedata.normalize("NFC", text).casefold().replace("đ", "d")
-    bare = "".join(ch for ch in unicodedata.normalize("NFD", folded) if not unicodedata.combining(ch))
-    return "".join(ch for ch in bare if ch.isalnum())
-
-
 _BY_KEY: dict[str, Column] = {header_key(name): column for column, names in HEADER_NAMES.items() for name in names}
-
-
-def clean(text: str) -> str:
-    """A cell as people mean it: NFC, inner runs of whitespace as one space, no outer whitespace."""
-    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def group_key(text: str) -> str:

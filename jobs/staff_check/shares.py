@@ -1,6 +1,6 @@
 """Per agency and unit: how many staff, and what share checked in by QR code, ran Bluezone, or neither.
 
-The public copy follows the contract's small-number rule (`jobs.publish.disclosure`):
+The public copy follows the contract's small-number rule (`jobs.disclosure`):
 a unit of 6 whose 4 staff scanned QR codes would otherwise tell colleagues
 that the other 2 did not. So besides the printed counts (staff, checked in,
 Bluezone, neither) their complements (not checked in, no Bluezone, at least
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from jobs.publish.disclosure import ALL, Disclosure, Figure, Group, Total, protect
+from jobs.disclosure import ALL, Disclosure, Figure, Group, Total, protect
 from jobs.staff_check.roster import StaffMember, group_key
 
 PRINTED = ("staff", "checked_in", "bluezone", "neither")

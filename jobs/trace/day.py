@@ -22,7 +22,6 @@ from typing import Literal
 import pyarrow.compute as pc
 
 from jobs.publication import DayPublication, Step, begin, recover, unwatched
-from jobs.publish.day import analyst_files, export_directories
 from jobs.trace.curate import curate
 from jobs.trace.engines import Engine, TopicCounts
 from jobs.trace.manifest import manifest, manifest_bytes
@@ -76,25 +75,14 @@ def _absolute(root: str) -> str:
     return root if "://" in root else str(Path(root).resolve())
 
 
-def trace_directories(lake: Lake, day: date) -> list[str]:
-    """The directories of D the trace writes: curated tables, the tracers' export, the manifest."""
-    return [
-        lake.curated_day("contacts", day),
-        lake.curated_day("exposures", day),
-        lake.curated_day("cases", day),
-        lake.export_day("exposures", day),
-        lake.manifest("trace", day).rpartition("/")[0],
-    ]
-
-
 def begin_day(lake_root: str, day: date, *, on_step: Step = unwatched) -> DayPublication:
     """A publication of all of D: the trace's tables, everything built from them, the analysts' file."""
     lake = Lake(_absolute(lake_root))
     return begin(
         lake.root,
         day,
-        directories=[*trace_directories(lake, day), *export_directories(lake, day)],
-        files=analyst_files(lake),
+        directories=[*lake.traced_directories(day), *lake.built_directories(day)],
+        files=lake.analyst_files,
         on_step=on_step,
     )
 
@@ -153,7 +141,7 @@ def trace_day(
     directories = [DayDirectory(path, {PART_FILE: table}) for path, table in tables.values()]
     directories.append(DayDirectory(manifest_path.rpartition("/")[0], {MANIFEST_FILE: manifest_bytes(document)}))
     publication = into or begin(
-        lake.root, day, directories=[*trace_directories(lake, day), *export_directories(lake, day)]
+        lake.root, day, directories=[*lake.traced_directories(day), *lake.built_directories(day)]
     )
     stage_directories(publication, directories)
     if into is None:

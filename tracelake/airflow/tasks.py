@@ -142,7 +142,8 @@ def export(settings: AirflowSettings, rules: Rules, day: date, outlet_events: An
     assets' events, whose extra names the day."""
     from jobs.publication import held, recover
     from jobs.publish.capacity import CapacityError, read_capacity
-    from jobs.publish.day import PROVINCE_TABLES, export_day
+    from jobs.publish.day import export_day
+    from tracelake.core.lake import PROVINCE_TABLES
 
     try:
         capacity = read_capacity(settings.capacity) if settings.capacity else None

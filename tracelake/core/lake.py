@@ -18,6 +18,12 @@ PUBLIC = "public"
 VALIDATION = "validation"
 DUCKDB_FILE = "tracelake.duckdb"
 
+TRACED_TABLES = ("contacts", "exposures", "cases")
+"""The curated tables a trace of D writes (the tracers' `exports/exposures` is made from `exposures`)."""
+PROVINCE_TABLES = ("notices", "compliance", "coverage", "venue_risk")
+WORKLISTS, NOTIFICATIONS, CHANGES = "worklists", "notifications", "changes"
+PREDICTION_TABLE, SENSOR_QUALITY_TABLE = "prediction", "sensor_quality"
+
 
 def join(*parts: str) -> str:
     head, *rest = parts
@@ -124,6 +130,34 @@ class Lake:
     @property
     def duckdb_file(self) -> str:
         return join(self.root, DUCKDB_FILE)
+
+    def traced_directories(self, day: date) -> list[str]:
+        """The directories of D a trace writes: curated tables, the tracers' export, the manifest."""
+        return [
+            *(self.curated_day(table, day) for table in TRACED_TABLES),
+            self.export_day("exposures", day),
+            self.manifest("trace", day).rpartition("/")[0],
+        ]
+
+    def built_directories(self, day: date) -> list[str]:
+        """The directories of D built from the traced tables; a run that builds none of one removes D's."""
+        return [
+            self.export_day(WORKLISTS, day),
+            self.export_day(NOTIFICATIONS, day),
+            *(self.export_day(table, day) for table in PROVINCE_TABLES),
+            *(self.public_day(table, day) for table in PROVINCE_TABLES),
+            self.report_day(day),
+            self.tracer_report_day(day),
+            self.curated_day(PREDICTION_TABLE, day),
+            self.curated_day(SENSOR_QUALITY_TABLE, day),
+            self.export_day(CHANGES, day),
+            self.curated_day(CHANGES, day),
+        ]
+
+    @property
+    def analyst_files(self) -> list[str]:
+        """The analysts' DuckDB file, which only a local lake has."""
+        return [] if "://" in self.root else [self.duckdb_file]
 
 
 def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:

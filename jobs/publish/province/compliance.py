@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from jobs.publish.disclosure import Figure
+from jobs.disclosure import Figure
 from jobs.publish.province.lake_views import ProvinceSources, opened
 from jobs.publish.province.outputs import percent, share
 from tracelake.core.days import from_epoch_micros as instant

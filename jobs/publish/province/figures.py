@@ -7,7 +7,7 @@ from 1 to floor - 1 visitors over the lookback, is in no public file or page
 figure about people and may still be listed (a silent QR point).
 
 Counts of people (check-ins, exposures, F0 visits, people seen by Bluezone)
-are protected by `jobs.publish.disclosure`, as one set of groups per table family:
+are protected by `jobs.disclosure`, as one set of groups per table family:
 venues add up to their district and districts to the province (the map, the
 venue ranking and the compliance summary print the same figures), and a
 coverage row's people who checked in are those seen by Bluezone plus those
@@ -18,7 +18,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from jobs.publish.disclosure import Disclosure, Figure, Group, protect
+from jobs.disclosure import Disclosure, Figure, Group, protect
 from jobs.publish.province.coverage import Coverage, CoverageCount
 from jobs.publish.province.notices import Notices
 from jobs.publish.province.venue_risk import VenueRisk, VenueRiskRanking

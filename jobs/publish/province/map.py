@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from jobs.disclosure import LARGE, SMALL, SMALL_CEILING, Figure
 from jobs.publication import DIRECT, DayOutputs
-from jobs.publish.disclosure import LARGE, SMALL, SMALL_CEILING, Figure
 from jobs.publish.province.compliance import Compliance, DistrictCompliance
 from jobs.publish.province.coverage import Coverage
 from jobs.publish.province.figures import ProvinceFigures

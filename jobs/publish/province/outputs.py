@@ -10,7 +10,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from jobs.publish.spreadsheet import safe_row
+from jobs.spreadsheet import safe_row
 from tracelake.core.lake import filesystem, join, write_bytes_atomically
 
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+from jobs.disclosure import Figure
 from jobs.publication import DIRECT, DayOutputs
-from jobs.publish.disclosure import Figure
 from jobs.publish.province import compliance as qr
 from jobs.publish.province import coverage as bluezone
 from jobs.publish.province import venue_risk as risk

@@ -10,7 +10,7 @@ Like the files, the sections never print a person.
 Pass them as `build_report(..., extra_sections=province_sections(summary))`.
 """
 
-from jobs.publish.disclosure import Figure
+from jobs.disclosure import Figure
 from jobs.publish.province.coverage import CoverageCount
 from jobs.publish.province.figures import ProvinceFigures
 from jobs.publish.province.public import listed_silent, listed_venues, unregistered_checkins

@@ -7,13 +7,13 @@ the page and the files cannot disagree, and it refuses the public page: its
 counts of people are exact, 1 to 9 included.
 """
 
-from jobs.publish.notifications import NOTIFICATIONS, NOTIFY_FILE
+from jobs.publish.notifications import NOTIFY_FILE
 from jobs.publish.report.context import ReportContext
 from jobs.publish.report.core_sections import district_label
 from jobs.publish.report.html import Html, Metric, link, note, slug, table
 from jobs.publish.report.section import ReportSection
 from jobs.publish.worklists import WORKLISTS, WorklistSummary, district_dir_name
-from tracelake.core.lake import EXPORTS
+from tracelake.core.lake import EXPORTS, NOTIFICATIONS
 
 
 class CallsSection(ReportSection):

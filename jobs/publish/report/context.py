@@ -4,7 +4,7 @@ A section gets one `ReportContext` and queries the analysts' views
 (`jobs.publish.analyst_db`) through it, so a number on the report means what the same
 query means in the analysts' DuckDB file. The page has one of two audiences:
 the public (and analysts), whose page hides counts of people from 1 to 9
-(`jobs.publish.disclosure`) and links to nothing under `exports/`, and the tracers,
+(`jobs.disclosure`) and links to nothing under `exports/`, and the tracers,
 whose copy under `exports/reports/` has the exact numbers and their worklists.
 Counts that two sections print (the districts' F1/F2 in the overview, the
 events' funnel in the quarantine section) are protected once, here, so both
@@ -24,8 +24,8 @@ import duckdb
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
+from jobs.disclosure import ALL, Disclosure, Group, Total, grid_groups, protect, protect_grid
 from jobs.publication import DIRECT, DayOutputs
-from jobs.publish.disclosure import ALL, Disclosure, Group, Total, grid_groups, protect, protect_grid
 from jobs.publish.report.clusters import Cluster, ContactEdge, transmission_clusters
 from schemas import TOPICS
 from schemas.lake import EXPOSURES_EXPORT

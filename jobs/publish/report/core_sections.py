@@ -3,7 +3,7 @@
 Each section reads the analysts' views through the `ReportContext` and prints
 its numbers as `Metric`s named `<section key>.<what>`, so a test or a
 scraper finds `districts.760.f1` on any day's page. Every count of people
-goes through a `jobs.publish.disclosure.Disclosure`: on the public page a count from
+goes through a `jobs.disclosure.Disclosure`: on the public page a count from
 1 to 9, and any cell that would give one back, reads `<10` or `≥10`, charts
 leave hidden counts out of their bars, and axes step by at least 10. The
 tracers' page prints every number and names clusters by their root cases.
@@ -14,8 +14,8 @@ from datetime import date
 from html import escape
 from typing import Any
 
+from jobs.disclosure import ALL, SMALL_CEILING, Disclosure, Group, protect
 from jobs.publish.analyst_db import UNKNOWN_DISTRICT
-from jobs.publish.disclosure import ALL, SMALL_CEILING, Disclosure, Group, protect
 from jobs.publish.report.clusters import Cluster
 from jobs.publish.report.context import TRACE_INPUT_COUNTS, ReportContext
 from jobs.publish.report.html import Metric, columns, format_number, link, note, slug, table

@@ -15,7 +15,7 @@ from typing import Any
 class Metric:
     """A number on the page that a reader (or a test) can find by name.
 
-    A `str` value is a hidden count's mark (`<10`, `≥10` from `jobs.publish.disclosure`): printed as it is, with an
+    A `str` value is a hidden count's mark (`<10`, `≥10` from `jobs.disclosure`): printed as it is, with an
     empty `data-value`.
     """
 

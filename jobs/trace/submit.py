@@ -1,4 +1,4 @@
-"""spark-submit entry: `spark-submit jobs/trace/spark/submit.py --lake ... --date ... [--rules ...] [--vault ...]`.
+"""spark-submit entry: `spark-submit jobs/trace/submit.py --lake ... --date ... [--rules ...] [--vault ...]`.
 
 The master, memory and cores come from spark-submit's own options, so the same
 file runs in local mode or on a cluster; the tracing is `jobs.trace.day.trace_day`.
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from jobs.trace.day import trace_day
 from jobs.trace.spark.session import spark_session

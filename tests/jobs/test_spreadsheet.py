@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from jobs.publish.spreadsheet import neutralize, safe_cell, safe_row
+from jobs.spreadsheet import neutralize, safe_cell, safe_row
 
 
 @pytest.mark.parametrize(
