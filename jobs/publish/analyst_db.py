@@ -16,7 +16,6 @@ The same definitions back the tracers' worklists and the daily report
 directly), so a district count means the same thing in all three places.
 """
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -30,7 +29,7 @@ from jobs.publish.changes import CHANGES_CURATED
 from jobs.trace.duckdb.usable import usable_view
 from schemas.lake import CASES, CONTACTS, EXPOSURES_CURATED, PREDICTION, QUARANTINE, RAW, SENSOR_QUALITY
 from schemas.staff_check import STAFF_CHECK_AGENCIES
-from tracelake.core.lake import CURATED, DUCKDB_FILE, MANIFESTS, PUBLIC
+from tracelake.core.lake import CURATED, DUCKDB_FILE, MANIFESTS, PUBLIC, building_atomically
 from tracelake.core.lake import QUARANTINE as QUARANTINE_DIR
 from tracelake.core.lake import RAW as RAW_DIR
 from tracelake.core.rules import Rules, load_rules
@@ -338,19 +337,18 @@ def build_analyst_db(
     directory.mkdir(parents=True, exist_ok=True)
     final = Path(outputs.target(str(directory / DUCKDB_FILE)))
     final.parent.mkdir(parents=True, exist_ok=True)
-    building = final.with_name(f".{DUCKDB_FILE}.inprogress")
-    for leftover in (building, building.with_name(building.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    con = duckdb.connect(str(building))
-    try:
-        tables, views = fill_analyst_db(con, str(directory), day, rules, outputs)
-        con.execute(
-            "CREATE TABLE tracelake_build AS SELECT ? AS built_at, ? AS rules_version, "
-            "? AS timezone, ? AS tables, ? AS views, ? AS suppress_below",
-            [datetime.now(UTC), rules.version, rules.timezone, list(tables), list(views), SUPPRESS_BELOW],
-        )
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    os.replace(building, final)
+    with building_atomically(str(final)) as building:
+        for leftover in (building, f"{building}.wal"):
+            Path(leftover).unlink(missing_ok=True)
+        con = duckdb.connect(building)
+        try:
+            tables, views = fill_analyst_db(con, str(directory), day, rules, outputs)
+            con.execute(
+                "CREATE TABLE tracelake_build AS SELECT ? AS built_at, ? AS rules_version, "
+                "? AS timezone, ? AS tables, ? AS views, ? AS suppress_below",
+                [datetime.now(UTC), rules.version, rules.timezone, list(tables), list(views), SUPPRESS_BELOW],
+            )
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
     return final

@@ -47,7 +47,7 @@ from jobs.publish.notifications import NOTIFY_FILE, Notice, notify_csv
 from jobs.spreadsheet import safe_row
 from schemas.lake import EXPOSURES_EXPORT
 from tracelake.core.audit import record_reidentification
-from tracelake.core.lake import EXPORTS, NOTIFICATIONS, Lake, filesystem, in_progress_name, join, write_atomically
+from tracelake.core.lake import EXPORTS, NOTIFICATIONS, Lake, filesystem, join, write_atomically, write_bytes_atomically
 from tracelake.core.rules import Rules
 from tracelake.core.settings import Settings
 from tracelake.core.vault import read_identities, vault_key_fingerprint
@@ -448,13 +448,6 @@ def _csv_bytes(rows: Sequence[dict[str, Any]]) -> bytes:
     return buffer.getvalue().encode(CSV_ENCODING)
 
 
-def _write_bytes(fs: pafs.FileSystem, final: str, payload: bytes) -> None:
-    temporary = in_progress_name(final)
-    with fs.open_output_stream(temporary) as stream:
-        stream.write(payload)
-    fs.move(temporary, final)
-
-
 def district_dir_name(code: str) -> str:
     """The `<code>` of `district=<code>`: the code percent-encoded, so two codes never share a folder.
 
@@ -543,7 +536,7 @@ def write_worklists(
         staged_folder = outputs.target(folder)
         fs.create_dir(staged_folder, recursive=True)
         csv_path, parquet_path = join(folder, "worklist.csv"), join(folder, "worklist.parquet")
-        _write_bytes(fs, join(staged_folder, "worklist.csv"), _csv_bytes(rows))
+        write_bytes_atomically(_csv_bytes(rows), fs, join(staged_folder, "worklist.csv"))
         write_atomically(pa.Table.from_pylist(rows, schema=schema), fs, join(staged_folder, "worklist.parquet"))
         notify_path = None
         if district in notices:
@@ -551,7 +544,7 @@ def write_worklists(
             staged_notify = outputs.target(notify_folder)
             fs.create_dir(staged_notify, recursive=True)
             notify_path = join(notify_folder, NOTIFY_FILE)
-            _write_bytes(fs, join(staged_notify, NOTIFY_FILE), notify_csv(notices[district], zone))
+            write_bytes_atomically(notify_csv(notices[district], zone), fs, join(staged_notify, NOTIFY_FILE))
         written.append(
             DistrictWorklist(
                 district, f1, f2, people, to_notify, calls, _located(lake_root, root, csv_path),

@@ -1,6 +1,10 @@
 """Where every table lives under the lake root (a directory or an object-store URI)."""
 
+import os
 import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -240,9 +244,37 @@ def write_atomically(table: pa.Table, fs: pafs.FileSystem, final: str) -> None:
     fs.move(temporary, final)
 
 
-def write_bytes_atomically(data: bytes, fs: pafs.FileSystem, final: str) -> None:
-    """Write any file under a hidden name, then rename it: readers never see half a page or CSV."""
+def write_bytes_atomically(data: bytes, fs: pafs.FileSystem, final: str, *, keep_existing: bool = False) -> None:
+    """Write any file under a hidden name, then rename it: readers never see half a page or CSV.
+
+    `keep_existing`: a file already at `final` wins (another writer recorded
+    it first), so writers that may race each get their own hidden name. Only
+    a local filesystem can refuse to replace a file (a hard link never does);
+    on an object store the last writer wins.
+    """
     temporary = in_progress_name(final)
+    if keep_existing:
+        temporary = f"{temporary}-{secrets.token_hex(8)}"
     with fs.open_output_stream(temporary) as stream:
         stream.write(data)
-    fs.move(temporary, final)
+    if not (keep_existing and isinstance(fs, pafs.LocalFileSystem)):
+        fs.move(temporary, final)
+        return
+    try:
+        os.link(temporary, final)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary)
+
+
+@contextmanager
+def building_atomically(final: str) -> Iterator[str]:
+    """A hidden local path to build `final` at, renamed onto `final` when the block ends without error.
+
+    For files a tool writes itself (DuckDB's database): readers never open
+    half of one, and a failed build leaves the previous file in place.
+    """
+    building = in_progress_name(final)
+    yield building
+    os.replace(building, final)

@@ -24,7 +24,7 @@ import pyarrow.dataset as ds
 
 from schemas.lake import VAULT
 from tracelake.core.identity import Pseudonymizer
-from tracelake.core.lake import filesystem, in_progress_name, join, write_atomically
+from tracelake.core.lake import filesystem, join, write_atomically, write_bytes_atomically
 from tracelake.core.settings import Settings
 
 KEY_FILE = "pseudonymization.key"
@@ -159,21 +159,8 @@ def _record_fingerprint(vault: str, fingerprint: str) -> str:
     """Write the fingerprint unless someone already did; returns whichever is recorded now."""
     fs, root = filesystem(vault)
     _create_vault(fs, root)
-    path = join(root, FINGERPRINT_FILE)
     data = (fingerprint + "\n").encode("ascii")
-    if isinstance(fs, pa.fs.LocalFileSystem):
-        temporary = f"{in_progress_name(path)}-{secrets.token_hex(8)}"  # one per writer: two may race
-        with open(temporary, "wb") as out:
-            out.write(data)
-        try:
-            os.link(temporary, path)  # never replaces a fingerprint another process recorded first
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(temporary)
-    else:
-        with fs.open_output_stream(path) as stream:
-            stream.write(data)
+    write_bytes_atomically(data, fs, join(root, FINGERPRINT_FILE), keep_existing=True)
     return recorded_fingerprint(vault) or fingerprint
 
 
