@@ -38,13 +38,14 @@ from schemas.lake import (
     RAW,
     VAULT,
 )
-from tracelake.core.lake import Lake
+from tracelake.core.lake import Lake, segment_file_name
 
 LOCAL = timedelta(hours=7)
 DAY = date(2021, 8, 3)
 LATER_DAY = date(2021, 8, 5)
 RULES_VERSION = "vn-moh-2021"
 INGESTED = datetime(2021, 8, 3, 20, 0, tzinfo=UTC)
+INCARNATION = "story"
 
 PEOPLE: dict[str, str] = {
     "an": "+84900000001",
@@ -199,7 +200,8 @@ def _write_raw(lake: Path, topic: str, rows: Iterable[dict[str, Any]], day_of: A
     for day, day_rows in by_day.items():
         table = pa.Table.from_pylist(day_rows, schema=RAW[topic])
         first = day_rows[0]["kafka_offset"]
-        _write(table, lake / "raw" / topic / f"date={day.isoformat()}" / f"{topic}+0+{first:020d}.parquet")
+        directory = lake / "raw" / topic / f"date={day.isoformat()}"
+        _write(table, directory / segment_file_name(topic, 0, INCARNATION, first))
 
 
 def _raw_tables(lake: Path) -> None:
@@ -276,7 +278,8 @@ def _quarantine(lake: Path) -> None:
         )
     for topic, rows in by_topic.items():
         table = pa.Table.from_pylist(rows, schema=QUARANTINE)
-        _write(table, lake / "quarantine" / topic / f"date={DAY.isoformat()}" / f"{topic}+0+{1000:020d}.parquet")
+        directory = lake / "quarantine" / topic / f"date={DAY.isoformat()}"
+        _write(table, directory / segment_file_name(topic, 0, INCARNATION, 1000))
 
 
 def _exposure_rows(edges: list[Edge]) -> list[dict[str, Any]]:

@@ -34,6 +34,7 @@ from jobs.trace.day import EngineName, trace_day
 from schemas.lake import QUARANTINE
 from tests.jobs.lakebuilder import LakeBuilder
 from tests.jobs.tracing import rules_with
+from tracelake.core.lake import segment_file_name
 from tracelake.core.purge_mark import purge_mark
 from tracelake.core.rules import Rules
 from tracelake.core.vault import read_identities
@@ -102,11 +103,12 @@ def _land(builder: LakeBuilder) -> None:
         quarantine = builder.root / "quarantine" / "checkins" / f"date={day(n).isoformat()}"
         quarantine.mkdir(parents=True)
         row = {field.name: _filler(field, n) for field in QUARANTINE}
-        pq.write_table(pa.Table.from_pylist([row], schema=QUARANTINE), quarantine / f"checkins+0+{n:020d}.parquet")
+        name = segment_file_name("checkins", 0, builder.incarnation, n)
+        pq.write_table(pa.Table.from_pylist([row], schema=QUARANTINE), quarantine / name)
         rejected = vault / "rejected" / "checkins" / f"date={day(n).isoformat()}"
         rejected.mkdir(parents=True)
         payload = pa.table({"kafka_offset": [n], "raw_value": [f'{{"person_id": "{background(n, "p")}"'.encode()]})
-        pq.write_table(payload, rejected / f"checkins+0+{n:020d}.parquet")
+        pq.write_table(payload, rejected / name)
         validation = builder.root / "validation" / f"date={day(n).isoformat()}"
         validation.mkdir(parents=True)
         (validation / "results.json").write_text("{}")

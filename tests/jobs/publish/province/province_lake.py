@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from schemas.lake import CASES, CONTACTS, RAW
-from tracelake.core.lake import Lake
+from tracelake.core.lake import Lake, segment_file_name
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY = date(2021, 8, 10)
@@ -100,7 +100,8 @@ class HandLake:
         for (topic, partition_day), rows in self.raw.items():
             directory = Path(self.lake.raw_day(topic, partition_day))
             directory.mkdir(parents=True, exist_ok=True)
-            pq.write_table(pa.Table.from_pylist(rows, schema=RAW[topic]), directory / f"{topic}+0+{0:020d}.parquet")
+            name = segment_file_name(topic, 0, "province", 0)
+            pq.write_table(pa.Table.from_pylist(rows, schema=RAW[topic]), directory / name)
         if traced:
             for table, rows, schema in (("cases", self.cases, CASES), ("contacts", self.contacts, CONTACTS)):
                 directory = Path(self.lake.curated_day(table, day))
