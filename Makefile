@@ -28,6 +28,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/landing.py
 	$(BIN)/python bench/trace.py
+	$(BIN)/python bench/run.py
 
 airflow: $(STAMP)
 	$(BIN)/tracelake airflow
