@@ -1,0 +1,39 @@
+"""The Spark session: sized for this small host when local, left to the cluster's own sizing otherwise."""
+
+import sys
+
+from pyspark.sql import SparkSession
+
+from jobs.trace.spark.session import LOCAL_SIZING, PYTHON, SESSION_CONF, is_local, session_conf
+
+
+def test_a_local_master_gets_the_small_hosts_sizing_and_this_interpreter() -> None:
+    for master in ("local", "local[2]", "local[*]"):
+        conf = session_conf(master)
+        assert conf["spark.driver.memory"] == "6g" and conf["spark.sql.shuffle.partitions"] == "8", master
+        assert conf[PYTHON] == sys.executable, master
+
+
+def test_a_cluster_master_keeps_its_own_sizing() -> None:
+    for master in ("spark://spark-master:7077", "yarn", "k8s://https://cluster:6443", "local-cluster[2,1,1024]"):
+        conf = session_conf(master)
+        assert not is_local(master)
+        assert conf == SESSION_CONF, master
+        assert not set(conf) & set(LOCAL_SIZING), master
+        assert PYTHON not in conf, f"{master}: a cluster's workers run their own Python"
+
+
+def test_the_session_conf_holds_what_results_and_logs_depend_on_everywhere() -> None:
+    conf = session_conf("spark://spark-master:7077")
+    assert conf["spark.sql.session.timeZone"] == "UTC"
+    assert "log4j2.configurationFile" in conf["spark.driver.extraJavaOptions"]
+
+
+def test_local_python_workers_run_this_interpreter(spark: SparkSession) -> None:
+    def worker_python(_: int) -> str:
+        import sys as worker_sys
+
+        return worker_sys.executable
+
+    assert spark.conf.get(PYTHON) == sys.executable
+    assert spark.sparkContext.parallelize([0], 1).map(worker_python).collect() == [sys.executable]
