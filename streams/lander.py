@@ -24,13 +24,11 @@ reaches the lake in about a second, not when the next record arrives. Where
 segments are cut never matters for exactly-once, only that each one starts
 at the committed offset.
 
-Run it with `python -m streams.lander` (a service until SIGTERM) or call
-`land(...)`; `--until-idle` stops once every assigned partition is caught up.
+`tracelake land` runs it (a service until SIGTERM; `--until-idle` stops once
+every assigned partition is caught up); `land(...)` is the same from Python.
 """
 
-import argparse
 import logging
-import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -56,7 +54,7 @@ from tracelake.core.events import Plausibility
 from tracelake.core.identity import Pseudonymizer
 from tracelake.core.purge_mark import purge_mark
 from tracelake.core.settings import Settings
-from tracelake.core.vault import VaultKeyError, resolve_key, vouch_for_key
+from tracelake.core.vault import vouch_for_key
 
 log = logging.getLogger(__name__)
 
@@ -487,39 +485,3 @@ def land(
     finally:
         restore()
 
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m streams.lander [--until-idle] [--local]`: settings come from TRACELAKE_* variables."""
-    parser = argparse.ArgumentParser(prog="python -m streams.lander", description=__doc__.split("\n")[0])
-    parser.add_argument("--until-idle", action="store_true", help="stop once every assigned partition is caught up")
-    parser.add_argument("--local", action="store_true", help="a local run: may generate a key kept in the vault")
-    parser.add_argument("--members", type=int, default=1, help="lander processes in the group (one per core)")
-    parser.add_argument("--max-records", type=int, default=SegmentLimits.max_records)
-    parser.add_argument("--max-bytes", type=int, default=SegmentLimits.max_bytes)
-    parser.add_argument("--max-span-ms", type=int, default=SegmentLimits.max_span_ms)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("kafka").setLevel(logging.WARNING)
-    settings = Settings()
-    try:
-        key = resolve_key(settings, local_run=args.local, announce=log.warning)
-    except VaultKeyError as problem:
-        print(f"tracelake lander: {problem}", file=sys.stderr)
-        return 2
-    limits = SegmentLimits(max_records=args.max_records, max_bytes=args.max_bytes, max_span_ms=args.max_span_ms)
-    from streams.fleet import MemberFailedError, land_in_parallel  # the fleet imports this module
-
-    try:
-        if args.members > 1:
-            counts = land_in_parallel(settings, key, args.until_idle, args.members, limits=limits)
-        else:
-            counts = land(settings, key, until_idle=args.until_idle, limits=limits)
-    except (BrokerUnavailableError, MemberFailedError, ValueError) as problem:
-        print(f"tracelake lander: {problem}", file=sys.stderr)
-        return 1
-    print(f"tracelake lander: {counts}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

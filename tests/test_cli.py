@@ -107,14 +107,12 @@ def test_every_stage_refuses_a_key_other_than_the_vaults(tmp_path: Path) -> None
         assert result.returncode == 2, (name, result.stdout + result.stderr)
         assert "not the one the identity vault" in result.stdout, name
         assert "Traceback" not in result.stdout + result.stderr, name
-    service = subprocess.run(
-        [sys.executable, "-m", "streams.lander", "--until-idle"], cwd=tmp_path, capture_output=True, text=True,
-        timeout=120, check=False,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("TRACELAKE_")}, **other,
-             "TRACELAKE_LAKE": str(lake), "TRACELAKE_BOOTSTRAP_SERVERS": "127.0.0.1:9"},
+    service = _tracelake(  # as a deployment runs it: every setting from the environment
+        "land", "--until-idle", cwd=tmp_path, timeout=120,
+        settings={**other, "TRACELAKE_LAKE": str(lake), "TRACELAKE_BOOTSTRAP_SERVERS": "127.0.0.1:9"},
     )
     assert service.returncode == 2
-    assert "not the one the identity vault" in service.stderr
+    assert "not the one the identity vault" in service.stdout
     assert not lake.exists()
     assert (vault / "key.fingerprint").read_text().strip() == key_fingerprint(KEY.encode())
 

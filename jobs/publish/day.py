@@ -32,6 +32,7 @@ from jobs.publish.sensor_quality import write_sensor_quality
 from jobs.publish.worklists import WorklistSummary, write_worklists
 from tracelake.core.lake import CHANGES, NOTIFICATIONS, PREDICTION_TABLE, PROVINCE_TABLES, SENSOR_QUALITY_TABLE, Lake
 from tracelake.core.rules import Rules
+from tracelake.core.settings import QUARANTINE_CEILING
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,14 @@ def export_day(
     counts: Mapping[str, Any] | None = None,
     publication: DayPublication | None = None,
     capacity: Mapping[str, int] | None = None,
+    quarantine_ceiling: float = QUARANTINE_CEILING,
 ) -> ExportedDay:
     """Build day D's worklists, province outputs, analysts' DuckDB file and report, and publish D.
 
     Into `publication` when a run staged D's tables into it; otherwise into a
     new one reading D's published tables. `capacity` is each district's calls
     a day (`jobs.publish.capacity`), the rules' default for the others.
+    `quarantine_ceiling` is the settings' (the report flags a topic above it).
     """
     lake = Lake(lake_root)
     if publication is None:
@@ -82,7 +85,10 @@ def export_day(
     if "://" not in lake_root:
         database = publication.published_path(str(build_analyst_db(lake_root, day, rules=rules, outputs=publication)))
     sections = [*province_sections(province), StaffCheckSection()]
-    staged_report = build_report(lake_root, day, rules, counts=counts, extra_sections=sections, outputs=publication)
+    staged_report = build_report(
+        lake_root, day, rules, counts=counts, extra_sections=sections, outputs=publication,
+        quarantine_ceiling=quarantine_ceiling,
+    )
     report = publication.published_path(str(staged_report))
     tracers_only = [
         CallsSection(worklists), ChangesSection(changes), PredictionSection(day, prediction),
@@ -90,7 +96,7 @@ def export_day(
     ]
     staged_tracer_report = build_report(
         lake_root, day, rules, counts=counts, extra_sections=[*sections, *tracers_only], audience=Audience.TRACERS,
-        outputs=publication,
+        outputs=publication, quarantine_ceiling=quarantine_ceiling,
     )
     tracer_report = publication.published_path(str(staged_tracer_report))
     publication.publish()

@@ -49,7 +49,6 @@ from schemas.lake import EXPOSURES_EXPORT
 from tracelake.core.audit import record_reidentification
 from tracelake.core.lake import EXPORTS, NOTIFICATIONS, Lake, filesystem, join, write_atomically, write_bytes_atomically
 from tracelake.core.rules import Rules
-from tracelake.core.settings import Settings
 from tracelake.core.vault import read_identities, vault_key_fingerprint
 
 WORKLISTS = "worklists"
@@ -458,17 +457,12 @@ def district_dir_name(code: str) -> str:
     return quote(code, safe="")
 
 
-def default_vault(lake_root: str) -> str:
-    """The vault the settings point at for this lake (`TRACELAKE_VAULT`, else `<lake>-vault`)."""
-    return Settings(lake=lake_root).vault_location
-
-
 def write_worklists(
     lake_root: str,
     day: date,
     rules: Rules,
     *,
-    vault: str | None = None,
+    vault: str,
     outputs: DayOutputs = DIRECT,
     capacity: Mapping[str, int] | None = None,
     changes: pa.Table | None = None,
@@ -477,7 +471,7 @@ def write_worklists(
     `exports/notifications/date=D/district=<code>/notify.csv` (the rest), replacing D's lists.
 
     Reads the day's export (phones), the curated contact graph and the latest
-    venues; `vault` (default: the configured one) links pseudonyms to phones.
+    venues; `vault` (the settings' `vault_location`) links pseudonyms to phones.
     `capacity` is calls a day per district code (`jobs.publish.capacity`); a district
     it does not name makes the rules' `capacity.default_calls_per_day`.
     `outputs` says where D's tables are read and the lists written (a
@@ -489,7 +483,6 @@ def write_worklists(
     zone = rules.zone
     con = duckdb.connect()
     try:
-        vault = vault or default_vault(lake_root)
         register_lake_views(con, lake_root, rules, outputs)
         con.register("export", _read_export(lake, day, outputs))
         con.register("vault", read_identities(vault))

@@ -118,8 +118,9 @@ class Landing:
         return variables
 
     def lander_process(self, *args: str, **env: str) -> subprocess.Popen[bytes]:
+        """`tracelake land` as a deployment runs it, with `args` and this test's settings."""
         return subprocess.Popen(
-            [sys.executable, "-m", "streams.lander", *args],
+            [sys.executable, "-m", "tracelake", "land", *args],
             env=self.env(**env),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

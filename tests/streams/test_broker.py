@@ -51,7 +51,17 @@ def test_a_taken_port_is_a_clear_error(fresh_broker: EmbeddedBroker) -> None:
 
 def test_a_missing_binary_is_a_clear_error(tmp_path: object) -> None:
     with pytest.raises(BrokerError, match="not an executable"):
-        EmbeddedBroker(settings=Settings(broker_bin="/nonexistent/tansu"))
+        EmbeddedBroker(broker_bin="/nonexistent/tansu")
+
+
+def test_the_binary_users_set_reaches_the_broker_through_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACELAKE_BROKER_BIN", "/nonexistent/tansu")
+    EmbeddedBroker()  # the broker reads no environment: only what it is handed
+    with (
+        pytest.raises(BrokerError, match="TRACELAKE_BROKER_BIN='/nonexistent/tansu' is not an executable"),
+        bootstrap_servers(Settings(bootstrap_servers=None)),
+    ):
+        pass
 
 
 def test_bootstrap_servers_prefers_the_configured_cluster(fresh_broker: EmbeddedBroker) -> None:

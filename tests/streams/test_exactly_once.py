@@ -237,8 +237,9 @@ def test_the_service_refuses_to_start_without_a_key(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("TRACELAKE_")}
     env["TRACELAKE_LAKE"] = str(tmp_path / "lake")
     env["TRACELAKE_BOOTSTRAP_SERVERS"] = "127.0.0.1:9"
-    result = subprocess.run([sys.executable, "-m", "streams.lander"], env=env, capture_output=True, timeout=60)
+    env["COLUMNS"] = "200"
+    result = subprocess.run([sys.executable, "-m", "tracelake", "land"], env=env, capture_output=True, timeout=60)
 
-    assert result.returncode == 2
-    assert b"TRACELAKE_PSEUDONYMIZATION_KEY" in result.stderr
+    assert result.returncode == 1
+    assert b"TRACELAKE_PSEUDONYMIZATION_KEY" in result.stdout
     assert not (tmp_path / "lake").exists() and not (tmp_path / "lake-vault").exists()

@@ -116,7 +116,8 @@ def broker(
     """Run a local Kafka-protocol broker with the four topics until stopped (Ctrl-C)."""
     from streams.broker import serve_broker
 
-    serve_broker(port, partitions or Settings().topic_partitions, announce=console.print)
+    settings = Settings()
+    serve_broker(port, partitions or settings.topic_partitions, announce=console.print, broker_bin=settings.broker_bin)
 
 
 @app.command()
@@ -144,13 +145,32 @@ def land(
     members: Annotated[
         int, typer.Option("--members", min=1, help="Lander processes in the consumer group: one per core.")
     ] = 1,
+    max_records: Annotated[
+        int | None, typer.Option("--max-records", min=1, help="Records a segment closes at; default the lander's.")
+    ] = None,
+    max_bytes: Annotated[
+        int | None, typer.Option("--max-bytes", min=1, help="Value bytes a segment closes at; default the lander's.")
+    ] = None,
+    max_span_ms: Annotated[
+        int | None,
+        typer.Option("--max-span-ms", min=1, help="Kafka-time span a segment closes at; default the lander's."),
+    ] = None,
 ) -> None:
-    """Consume the topics into the lake (raw + quarantine + identity vault), as a service or until idle."""
+    """Consume the topics into the lake (raw + quarantine + identity vault), as a service or until idle.
+
+    The lander service of a deployment (SIGTERM stops it cleanly); settings come from TRACELAKE_* variables.
+    """
     from streams.fleet import MemberFailedError, land_in_parallel
     from streams.lander import BrokerUnavailableError
     from streams.lander import land as run_lander
+    from streams.segments import SegmentLimits
     from tracelake.core.vault import MissingKeyError, WrongKeyError, resolve_key
 
+    default = SegmentLimits()
+    limits = SegmentLimits(
+        max_records=max_records or default.max_records, max_bytes=max_bytes or default.max_bytes,
+        max_span_ms=max_span_ms or default.max_span_ms,
+    )
     settings = _settings(lake)
     if not settings.bootstrap_servers:
         fail("set TRACELAKE_BOOTSTRAP_SERVERS to the Kafka cluster to land from")
@@ -163,9 +183,9 @@ def land(
     try:
         with stage_progress("land") as advance:
             if members > 1:
-                counts = land_in_parallel(settings, key, until_idle, members, progress=advance)
+                counts = land_in_parallel(settings, key, until_idle, members, progress=advance, limits=limits)
             else:
-                counts = run_lander(settings, key, until_idle=until_idle, progress=advance)
+                counts = run_lander(settings, key, until_idle=until_idle, progress=advance, limits=limits)
     except (BrokerUnavailableError, MemberFailedError) as problem:
         fail(str(problem), code=1)
     for topic in counts.landed:
@@ -379,7 +399,7 @@ def export(
     settings = _settings(lake)
     _refuse_another_key(settings)
     exported = export_day(settings.lake, _day(day), _rules(rules, settings), vault=settings.vault_location,
-                          capacity=_capacity(capacity, settings))
+                          capacity=_capacity(capacity, settings), quarantine_ceiling=settings.quarantine_ceiling)
     for line in exported.province.headline():
         console.print(line)
     for name, where in exported.paths.items():

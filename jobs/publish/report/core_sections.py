@@ -22,7 +22,6 @@ from jobs.publish.report.html import Metric, columns, format_number, link, note,
 from jobs.publish.report.section import ReportSection
 from jobs.publish.report.svg import PALETTE, Series, horizontal_bars, vertical_bars
 from jobs.publish.worklists import district_dir_name as slug_dir
-from tracelake.core.settings import Settings
 
 TIER_COLORS = {"F1": PALETTE[0], "F2": PALETTE[1]}
 CHANNEL_NAMES = {"venue": "Địa điểm (QR)", "ble": "Bluetooth"}
@@ -374,11 +373,18 @@ class ClusterSection(ReportSection):
 
 
 class QuarantineSection(ReportSection):
-    """Why events were rejected: a producer's bug shows up here before it hides a contact."""
+    """Why events were rejected: a producer's bug shows up here before it hides a contact.
+
+    `ceiling` is the quarantined share above which the raw validation fails a day (the settings'
+    `quarantine_ceiling`): a topic above it is flagged here too.
+    """
 
     key = "quarantine"
     title = "Sự kiện bị cách ly"
     subtitle = "Quarantined events by topic and reason"
+
+    def __init__(self, ceiling: float) -> None:
+        self.ceiling = ceiling
 
     def render(self, context: ReportContext) -> str:
         events = context.events
@@ -392,7 +398,7 @@ class QuarantineSection(ReportSection):
             value_metrics=[f"quarantine.{topic}.{slug(reason)}" for _kind, topic, reason in found],
             value_labels=[_printed(events, key) for key in found] if context.public else None,
         ) if found else note("Không có sự kiện nào bị cách ly · nothing quarantined.")
-        ceiling = Settings().quarantine_ceiling
+        ceiling = self.ceiling
         rows = []
         for topic in context.funnel.topics:
             landed, quarantined = events.count((topic, "landed")), events.count((topic, "quarantined"))
@@ -407,15 +413,15 @@ class QuarantineSection(ReportSection):
         )
 
 
-def core_sections() -> list[ReportSection]:
-    """The sections every daily page starts with, in reading order."""
+def core_sections(quarantine_ceiling: float) -> list[ReportSection]:
+    """The sections every daily page starts with, in reading order; `quarantine_ceiling` as the settings say."""
     return [
         OverviewSection(),
         DistrictSection(),
         HourSection(),
         DegreeSection(),
         ClusterSection(),
-        QuarantineSection(),
+        QuarantineSection(quarantine_ceiling),
     ]
 
 

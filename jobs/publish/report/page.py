@@ -20,6 +20,7 @@ from jobs.publish.report.core_sections import core_sections, day_title
 from jobs.publish.report.section import ReportSection
 from tracelake.core.lake import filesystem, join, write_bytes_atomically
 from tracelake.core.rules import Rules
+from tracelake.core.settings import QUARANTINE_CEILING
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,7 @@ def build_report(
     extra_sections: Sequence[ReportSection] = (),
     audience: Audience = Audience.PUBLIC,
     outputs: DayOutputs = DIRECT,
+    quarantine_ceiling: float = QUARANTINE_CEILING,
 ) -> Path:
     """Write the public `reports/date=D/index.html`, or the tracers' `exports/reports/date=D/index.html`.
 
@@ -162,7 +164,8 @@ def build_report(
     "quarantined": n}` and/or per topic `{"checkins": {"in": n, ...}, ...}`.
     A number it lacks comes from the trace manifest's `counts` (same shape),
     else from the lake's rows for D. `sections` replaces the core sections
-    (default `core_sections()`); `extra_sections` are appended after them,
+    (default `core_sections(quarantine_ceiling)`, the ceiling the settings
+    give the raw validation); `extra_sections` are appended after them,
     the way province sections join the page. The public page is the default:
     a forgotten argument never prints a small count. `outputs` says where D's
     tables are read and the page written while its run is staged (`jobs.publication`).
@@ -173,7 +176,7 @@ def build_report(
         context = ReportContext(
             lake_root=lake_root, day=day, rules=rules, con=con, counts=counts, audience=audience, outputs=outputs
         )
-        html = render_page(context, core_sections() if sections is None else sections, extra_sections)
+        html = render_page(context, core_sections(quarantine_ceiling) if sections is None else sections, extra_sections)
     finally:
         con.close()
     fs, directory = filesystem(outputs.target(context.page_directory))

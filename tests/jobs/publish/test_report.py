@@ -201,6 +201,20 @@ def test_quarantine_reasons(page_metrics: dict[str, float]) -> None:
     assert page_metrics["quarantine.total"] == EXPECTED.quarantined
 
 
+def test_the_quarantine_ceiling_is_the_one_handed_down(
+    built: tuple[Path, WorklistSummary, Path], tmp_path: Path
+) -> None:
+    lake = tmp_path / "lake"
+    shutil.copytree(built[0], lake)
+    pages = {
+        ceiling: build_report(str(lake), DAY, load_rules(), audience=Audience.TRACERS, quarantine_ceiling=ceiling)
+        .read_text(encoding="utf-8")
+        for ceiling in (0.0, 0.5)
+    }
+    assert "Ngưỡng 0%" in pages[0.0] and "⚠ vượt ngưỡng" in pages[0.0]
+    assert "Ngưỡng 50%" in pages[0.5] and "⚠ vượt ngưỡng" not in pages[0.5]
+
+
 def test_lander_counts_override_the_lake(built: tuple[Path, WorklistSummary, Path], tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     shutil.copytree(built[0], lake)
