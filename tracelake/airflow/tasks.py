@@ -151,7 +151,8 @@ def export(settings: AirflowSettings, rules: Rules, day: date, outlet_events: An
         raise AirflowFailException(str(problem)) from problem  # a retry reads the same file
     recover(settings.lake, day)
     exported = export_day(settings.lake, day, rules, vault=settings.vault_location,
-                          publication=held(settings.lake, day), capacity=capacity)
+                          publication=held(settings.lake, day), capacity=capacity,
+                          quarantine_ceiling=settings.quarantine_ceiling)
     lake_exports = exported.paths
     published = {
         "day": day.isoformat(),
