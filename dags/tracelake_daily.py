@@ -66,13 +66,7 @@ def tracelake_daily() -> None:
         """Poke the lander's status; log why D is not covered yet, and fail with that reason when overdue."""
         settings, rules = steps.service_settings()
         context = get_current_context()
-        day = steps.run_day(context, rules.zone)
-        coverage = steps.landing_coverage(settings, rules, day)
-        print(coverage.describe())
-        if not coverage.covered:
-            steps.give_up_if_overdue(context, settings.landing_timeout_minutes, f"the landing of {day}",
-                                     coverage.describe())
-        return PokeReturnValue(is_done=coverage.covered, xcom_value=coverage.as_dict())
+        return steps.wait_for_landing(settings, steps.run_day(context, rules.zone), context)
 
     @task
     def validate_raw() -> dict[str, Any]:

@@ -72,16 +72,7 @@ def tracelake_on_case() -> None:
         """Wait for the lander to land the triggering reports; skip if an earlier re-trace already read them."""
         settings, rules = steps.service_settings()
         context = get_current_context()
-        day = steps.today(context, rules.zone)
-        reports = steps.triggering_reports(context)
-        landed = steps.case_reports_landing(settings, reports)
-        print(landed.describe())
-        if landed.done:
-            steps.skip_if_covered(settings, day, reports)
-        else:
-            steps.give_up_if_overdue(context, REPORT_WAIT.total_seconds() / 60, "the reports to land",
-                                     landed.describe())
-        return PokeReturnValue(is_done=landed.done, xcom_value=landed.as_dict())
+        return steps.wait_for_reports(settings, steps.today(context, rules.zone), context, REPORT_WAIT)
 
     @task(execution_timeout=timedelta(hours=1))
     def trace() -> dict[str, Any]:
@@ -100,8 +91,7 @@ def tracelake_on_case() -> None:
         context = get_current_context()
         day = steps.today(context, rules.zone)
         published = steps.export(settings, rules, day, context["outlet_events"])
-        landed = context["ti"].xcom_pull(task_ids="wait_for_reports") or {}
-        steps.record_coverage(settings, day, landed, context["run_id"])
+        steps.record_coverage(settings, day, context["ti"].xcom_pull(task_ids="wait_for_reports"), context["run_id"])
         return published
 
     chain(wait_for_reports(), trace(), validate_outputs(), export())

@@ -54,30 +54,9 @@ def tracelake_staff_check() -> None:
     @task
     def staff_check() -> dict[str, Any]:
         """Check the roster; a file that is not a roster fails at once, with what to fix."""
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from jobs.staff_check import RosterError, StaffCheckError, check_staff
-        from tracelake.core.days import parse_day
-        from tracelake.core.vault import resolve_key
-
         settings, rules = steps.service_settings()
         context = get_current_context()
-        params = context["params"]
-        try:
-            day = parse_day(params["day"]) if params["day"] else steps.today(context, rules.zone)
-            result = check_staff(
-                settings.lake, params["roster"], day, int(params["days"]), rules,
-                key=resolve_key(settings, local_run=False), vault=settings.vault_location,
-            )
-        except (RosterError, StaffCheckError, ValueError) as problem:
-            raise AirflowFailException(str(problem)) from problem
-        for line in result.headline():
-            print(line)
-        return {
-            "day": result.day.isoformat(), "rows": result.rows, "staff": result.staff,
-            "duplicates": result.duplicates, "rejected": result.rejected, "checked_in": result.checked_in,
-            "bluezone": result.bluezone, "neither": result.neither, "agencies": result.agencies,
-        }
+        return steps.staff_check(settings, rules, context["params"], steps.today(context, rules.zone))
 
     staff_check()
 

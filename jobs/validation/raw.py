@@ -7,10 +7,12 @@ jobs/ never imports streams/, so whoever knows both stages (a DAG, the CLI)
 passes it in; without it, the files' footers stand in, as the status counts
 them. The landing suites then compare it with the rows the validator reads
 back, check that every segment behind D is whole (jobs.validation.landing) and
-that the quarantined share of those segments stays under the ceiling.
+that the quarantined share of those segments stays under the ceiling. While
+the lander may still be landing D (the daily DAG), `validate_raw_while_landing`
+takes a way to recount instead of a count.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -28,6 +30,9 @@ from tracelake.core.days import day_bounds
 from tracelake.core.lake import Lake, filesystem, is_hidden
 from tracelake.core.rules import Rules
 from tracelake.core.settings import Settings
+
+RECOUNT_ATTEMPTS = 3
+"""How many times `validate_raw_while_landing` runs the suites while the lander keeps landing more of D."""
 
 
 def footer_rows(lake: Lake, topic: str, day: date) -> int:
@@ -80,3 +85,31 @@ def validate_raw(
     if raise_on_failure and not report.success:
         raise ValidationFailed(report)
     return report
+
+
+def validate_raw_while_landing(
+    lake_root: str,
+    day: date,
+    settings: Settings,
+    recount: Callable[[], Mapping[str, int]],
+    *,
+    attempts: int = RECOUNT_ATTEMPTS,
+) -> ValidationReport:
+    """Run the raw suites against what the lander reports for D (`recount()`, rows per topic); when they fail
+    and the lander has landed more of D meanwhile, count again and retry, up to `attempts` runs.
+
+    Late sightings keep arriving for past days, so a segment landing between
+    reading the lander's counts and reading the files is not a defect. A
+    failure with the same counts before and after is one: raises
+    `ValidationFailed` with the last report.
+    """
+    report = None
+    for _ in range(attempts):
+        before = recount()
+        report = validate_raw(lake_root, day, settings, landed=before, raise_on_failure=False)
+        if report.success:
+            return report
+        if recount() == before:
+            break
+    assert report is not None, "at least one attempt"
+    raise ValidationFailed(report)

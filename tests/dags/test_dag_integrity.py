@@ -40,6 +40,7 @@ for dag_id, dag in bag.dags.items():
         "doc_md": bool(dag.doc_md and dag.doc_md.strip()),
         "max_active_runs": dag.max_active_runs,
         "timetable": type(dag.timetable).__name__,
+        "fileloc": dag.fileloc,
         "tasks": {
             task.task_id: {
                 "owner": task.owner,
@@ -73,6 +74,17 @@ def parsed(airflow_db: Path) -> dict:  # type: ignore[type-arg]
 def test_every_dag_file_imports_without_errors_or_network(parsed: dict) -> None:  # type: ignore[type-arg]
     assert parsed["errors"] == {}
     assert set(parsed["dags"]) == {"tracelake_daily", "tracelake_on_case", "tracelake_staff_check"}
+
+
+def test_the_dag_folder_holds_dag_files_only(parsed: dict) -> None:  # type: ignore[type-arg]
+    """One DAG per file and nothing else (the steps are in tracelake/airflow/): Airflow parses every `.py`
+    here, so a helper module in dags/ would be parsed as a DAG file, and imported twice under two names."""
+    dag_files = sorted(Path(dag["fileloc"]).name for dag in parsed["dags"].values())
+    assert len(set(dag_files)) == len(dag_files), "one DAG per file"
+    entries = sorted(path.name for path in DAGS.iterdir() if path.name != "__pycache__")
+    assert entries == sorted([".airflowignore", *dag_files])
+    ignored = (DAGS / ".airflowignore").read_text(encoding="utf-8").split("\n")
+    assert "__pycache__/" in ignored, "what Python leaves beside the DAG files is not one"
 
 
 def test_parsing_imports_no_spark_nor_other_heavy_library(parsed: dict) -> None:  # type: ignore[type-arg]
@@ -118,6 +130,8 @@ def test_a_daily_run_traces_the_local_day_that_has_just_ended(airflow_db: Path) 
     from airflow.serialization.encoders import coerce_to_core_timetable
     from airflow.timetables.base import TimeRestriction
 
+    from tracelake.core.days import run_day
+
     module = load_dag_module("tracelake_daily")
     zone = ZoneInfo("Asia/Ho_Chi_Minh")
     timetable = coerce_to_core_timetable(module.DAG.timetable)
@@ -128,4 +142,4 @@ def test_a_daily_run_traces_the_local_day_that_has_just_ended(airflow_db: Path) 
     assert info is not None and info.data_interval is not None
     assert info.data_interval.start == earliest
     assert info.run_after == datetime(2021, 8, 4, tzinfo=zone)
-    assert module.steps.run_day({"logical_date": info.data_interval.start}, zone).isoformat() == "2021-08-03"
+    assert run_day(info.logical_date, info.run_after, zone).isoformat() == "2021-08-03"

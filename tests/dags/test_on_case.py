@@ -1,13 +1,14 @@
-"""The event-driven re-trace: which reports a run covers, waiting for the lander, skipping what is covered."""
+"""The event-driven re-trace in Airflow: its reports from the asset events, the skip, and a whole run."""
 
 import shutil
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from streams.case_landing import CaseReport
 from tests.dags.airflow_env import TEST_KEY, load_dag_module
 from tests.dags.province import Province
 from tracelake.airflow.launcher import AirflowSettings
@@ -26,11 +27,6 @@ def _steps() -> Any:
     return tracelake.airflow.tasks
 
 
-def _settings(province: Province, lake: Path | None = None) -> AirflowSettings:
-    return AirflowSettings(lake=str(lake or province.lake), vault=str(province.vault),
-                           bootstrap_servers=province.bootstrap, pseudonymization_key=TEST_KEY)
-
-
 def test_the_reports_of_a_run_come_from_its_asset_events(airflow_db: Path) -> None:
     steps = _steps()
     payload = {"kind": "confirmed", "reported_at": "2021-08-04T02:00:00+00:00",
@@ -38,39 +34,24 @@ def test_the_reports_of_a_run_come_from_its_asset_events(airflow_db: Path) -> No
     context = {"triggering_asset_events": {"tracelake_case_decisions": [
         FakeAssetEvent({"from_trigger": True, "payload": payload}), FakeAssetEvent({"from_trigger": True}),
     ]}}
-    assert steps.triggering_reports(context) == [steps.CaseReport("confirmed", 3, 41)]
+    assert steps.triggering_reports(context) == [CaseReport("confirmed", 3, 41)]
     assert steps.triggering_reports({}) == []
 
 
-def test_a_run_waits_until_the_lander_has_committed_past_its_reports(airflow_db: Path, province: Province) -> None:
-    steps = _steps()
-    settings = _settings(province)
-    landed = steps.case_reports_landing(settings, [])
-    assert landed.done and landed.committed, landed.describe()
-    partition, committed = next((p, offset) for p, offset in landed.committed.items() if offset > 0)
-    landed_report = steps.CaseReport("confirmed", int(partition), committed - 1)
-    future_report = steps.CaseReport("discarded", int(partition), committed)
-    assert steps.case_reports_landing(settings, [landed_report]).done
-    waiting = steps.case_reports_landing(settings, [landed_report, future_report])
-    assert not waiting.done
-    assert f"a discarded report at {partition}:{committed}" in waiting.describe()
-    assert "confirmed report" not in waiting.describe()
-
-
-def test_reports_read_by_an_earlier_retrace_skip_the_run(airflow_db: Path, province: Province, tmp_path: Path) -> None:
+def test_reports_read_by_an_earlier_retrace_skip_the_run(airflow_db: Path, tmp_path: Path) -> None:
+    """The decision is `jobs.trace.case_coverage`'s (tests/jobs/trace); here, that Airflow hears it as a skip."""
     from airflow.sdk.exceptions import AirflowSkipException
 
     steps = _steps()
-    settings = _settings(province, tmp_path / "lake")
-    report = steps.CaseReport("confirmed", 2, 10)
+    settings = AirflowSettings(lake=str(tmp_path / "lake"), vault=str(tmp_path / "vault"))
+    report = CaseReport("confirmed", 2, 10)
     steps.skip_if_covered(settings, TODAY, [report])
-    path = steps.record_coverage(settings, TODAY, {"committed": {"2": 11}, "reports": []}, "asset_triggered__1")
+    landing = {"committed": {"2": 11}, "reports": [asdict(report)]}
+    path = steps.record_coverage(settings, TODAY, landing, "asset_triggered__1")
     assert path.endswith(f"manifests/on_case/date={TODAY.isoformat()}/manifest.json")
     with pytest.raises(AirflowSkipException, match="already traced"):
         steps.skip_if_covered(settings, TODAY, [report])
-    steps.skip_if_covered(settings, TODAY, [report, steps.CaseReport("discarded", 2, 11)])
-    steps.skip_if_covered(settings, TODAY, [steps.CaseReport("discarded", 1, 0)])
-    steps.skip_if_covered(settings, TODAY + timedelta(days=1), [report])
+    steps.skip_if_covered(settings, TODAY, [report, CaseReport("discarded", 2, 11)])
 
 
 @pytest.mark.slow

@@ -1,4 +1,11 @@
-"""The steps both tracelake DAGs run, as thin calls into streams/ and jobs/ (no DAG in this file).
+"""The steps of tracelake's DAGs: the stages' answers turned into Airflow outcomes (no DAG, no decision here).
+
+What a step decides lives in its stage, testable without Airflow: whether D
+is landed (`streams.coverage`), whether case reports are (`streams.case_landing`),
+whether a re-trace would add nothing (`jobs.trace.case_coverage`), which day a
+run traces (`tracelake.core.days`). This layer reads the Airflow context,
+calls them, and answers in Airflow's terms: a sensor's `PokeReturnValue`, a
+skip, a failure, asset events.
 
 Every step starts by refusing to run without a pseudonymization key: the DAGs
 are a service, and only local runs may generate a key. Failures that a retry
@@ -10,24 +17,22 @@ Heavy imports (pyspark, Great Expectations, duckdb, Kafka clients) happen
 inside the functions, so parsing a DAG file stays fast and offline.
 """
 
-import json
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from airflow.sdk import Asset
+from airflow.sdk import Asset, PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from tracelake.airflow.launcher import CASE_REPORTS_TOPIC, AirflowSettings
-from tracelake.core.days import day_bounds
+from tracelake.airflow.launcher import AirflowSettings
+from tracelake.core import days
 from tracelake.core.rules import Rules, load_rules
 
+if TYPE_CHECKING:
+    from streams.case_landing import CaseReport
+
 OWNER = "tracelake"
-RAW_TOPICS = ("checkins", "proximity", "case_reports")
-VALIDATION_ATTEMPTS = 3
-ON_CASE_JOB = "on_case"
 
 EXPOSURES_EXPORT = Asset(name="tracelake_exposures_export", uri="tracelake://exports/exposures")
 """The tracers' table of day D (`exports/exposures/date=D`); each event's extra names the day."""
@@ -70,21 +75,62 @@ def service_settings() -> tuple[AirflowSettings, Rules]:
     return settings, load_rules(settings.rules)
 
 
-def local_day(instant: datetime, zone: ZoneInfo) -> date:
-    return instant.astimezone(zone).date()
+def start_date(settings: AirflowSettings, rules: Rules) -> datetime:
+    """Midnight of `TRACELAKE_AIRFLOW_START_DATE` in the rules' zone (pendulum, as Airflow's timetables expect)."""
+    import pendulum
+
+    first = settings.airflow_start_date
+    return pendulum.datetime(first.year, first.month, first.day, tz=rules.timezone)
 
 
 def run_day(context: Mapping[str, Any], zone: ZoneInfo) -> date:
-    """Day D of a scheduled or backfilled run: its logical date in the rules' zone (never the wall clock).
+    """Day D of a scheduled, backfilled or manual run (`tracelake.core.days.run_day`), from the run's context."""
+    return days.run_day(context.get("logical_date"), context["dag_run"].run_after, zone)
 
-    A manual run without a logical date traces the last complete local day
-    before the run was asked for.
-    """
-    logical: datetime | None = context.get("logical_date")
-    if logical is not None:
-        return local_day(logical, zone)
-    run_after: datetime = context["dag_run"].run_after
-    return local_day(run_after, zone) - timedelta(days=1)
+
+def today(context: Mapping[str, Any], zone: ZoneInfo) -> date:
+    """The event-driven or manual run's day: the local day of the moment the run was queued (its `run_after`)."""
+    return days.local_date(context["dag_run"].run_after, zone)
+
+
+def waited_since(context: Mapping[str, Any]) -> datetime:
+    """When this sensor started waiting: its first poke, across reschedules."""
+    ti = context["ti"]
+    first = ti.get_first_reschedule_date(context)
+    started = first or getattr(ti, "start_date", None) or datetime.now(UTC)
+    return started if started.tzinfo else started.replace(tzinfo=UTC)
+
+
+def give_up_if_overdue(context: Mapping[str, Any], minutes: float, what: str, reason: str) -> None:
+    """Fail with the last reason once the wait is over its limit, instead of Airflow's bare timeout."""
+    waited = datetime.now(UTC) - waited_since(context)
+    if waited > timedelta(minutes=minutes):
+        raise AirflowFailException(f"gave up waiting for {what} after {waited.total_seconds() / 60:.0f} min: {reason}")
+
+
+def wait_for_landing(settings: AirflowSettings, day: date, context: Mapping[str, Any]) -> PokeReturnValue:
+    """One poke of the daily run's sensor (`streams.coverage`): log why D is not covered yet, and fail with
+    that reason once the wait is over `landing_timeout_minutes`."""
+    from streams.coverage import landing_coverage
+
+    coverage = landing_coverage(settings, day)
+    print(coverage.describe())
+    if not coverage.covered:
+        give_up_if_overdue(context, settings.landing_timeout_minutes, f"the landing of {day}", coverage.describe())
+    return PokeReturnValue(is_done=coverage.covered, xcom_value=coverage.as_dict())
+
+
+def validate_raw(settings: AirflowSettings, day: date) -> dict[str, Any]:
+    """Run the raw suites against the lander's counts of D, recounted while it lands more of D meanwhile."""
+    from jobs.validation import ValidationFailed
+    from jobs.validation.raw import validate_raw_while_landing
+    from streams.coverage import landed_rows
+
+    try:
+        report = validate_raw_while_landing(settings.lake, day, settings, lambda: landed_rows(settings, day))
+    except ValidationFailed as failed:
+        raise AirflowFailException(str(failed)) from failed
+    return {"expectations": report.expectations, "rows": dict(report.rows), "docs": report.docs}
 
 
 def trace(settings: AirflowSettings, rules: Rules, day: date) -> dict[str, Any]:
@@ -183,166 +229,10 @@ def _worklist_summary(summary: Any) -> dict[str, Any]:
             "to_call": summary.to_call, "to_notify": summary.to_notify}
 
 
-def start_date(settings: AirflowSettings, rules: Rules) -> datetime:
-    """Midnight of `TRACELAKE_AIRFLOW_START_DATE` in the rules' zone (pendulum, as Airflow's timetables expect)."""
-    import pendulum
-
-    first = settings.airflow_start_date
-    return pendulum.datetime(first.year, first.month, first.day, tz=rules.timezone)
-
-
-def today(context: Mapping[str, Any], zone: ZoneInfo) -> date:
-    """The event-driven run's day: the local day of the moment the run was queued (its `run_after`)."""
-    run_after: datetime = context["dag_run"].run_after
-    return local_day(run_after, zone)
-
-
-@dataclass
-class Coverage:
-    """Whether the lander has covered day D, and if not, why: the sensor's log line and, at the end, its error."""
-
-    day: str
-    landed: dict[str, int]
-    reasons: list[str] = field(default_factory=list)
-
-    @property
-    def covered(self) -> bool:
-        return not self.reasons
-
-    def describe(self) -> str:
-        rows = ", ".join(f"{topic} {count:,}" for topic, count in sorted(self.landed.items())) or "none"
-        if self.covered:
-            return f"landing covers {self.day} (rows landed: {rows})"
-        return f"landing does not cover {self.day} yet: {'; '.join(self.reasons)} (rows landed so far: {rows})"
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def landed_rows(settings: AirflowSettings, day: date) -> dict[str, int]:
-    """Rows the lander reports for day D per topic (its status: Parquet footers of D's raw files)."""
-    from streams.status import day_status
-
-    return {
-        status.topic: status.landed
-        for status in day_status(settings)
-        if status.day == day and status.topic in RAW_TOPICS
-    }
-
-
-def landing_coverage(settings: AirflowSettings, rules: Rules, day: date, now: datetime | None = None) -> Coverage:
-    """Whether the lander has covered day D (see `coverage_of`), from its status and the lake's later days."""
-    from streams.status import lake_status
-
-    status = lake_status(settings)
-    landed = {item.topic: item.landed for item in status.days if item.day == day and item.topic in RAW_TOPICS}
-    _, end = day_bounds(day, ZoneInfo(settings.timezone))
-    lag = None
-    if status.lag is not None:
-        lag = {(item.topic, item.partition): item.lag for item in status.lag if item.topic in RAW_TOPICS}
-    later = {topic: partitions_landed_after(settings, topic, day) for topic in RAW_TOPICS}
-    return coverage_of(day, landed, lag, status.lag_error, later, end, now or datetime.now(UTC))
-
-
-def coverage_of(
-    day: date,
-    landed: dict[str, int],
-    lag: Mapping[tuple[str, int], int] | None,
-    lag_error: str | None,
-    later: Mapping[str, set[int]],
-    end: datetime,
-    now: datetime,
-) -> Coverage:
-    """D is covered once it has ended and every Kafka partition of the traced topics is either fully
-    landed (no lag) or past D: the lake already holds events of that partition on a later local day (the
-    lander's watermark has passed the end of D).
-
-    A busy lander is rarely at lag 0, hence the watermark; a replay of old days is usually behind, hence
-    not the watermark alone without the partition's later-day files. D's own files are not required: a
-    day without check-ins or sightings is still traced, since its lookback can hold F1s.
-    """
-    coverage = Coverage(day.isoformat(), landed)
-    if now < end:
-        coverage.reasons.append(f"{day.isoformat()} has not ended yet (it ends at {end.isoformat()})")
-    if lag is None:
-        coverage.reasons.append(f"the landing group's lag is unknown: {lag_error}")
-    else:
-        behind: dict[str, list[str]] = {}
-        for (topic, partition), messages in sorted(lag.items()):
-            if messages > 0 and partition not in later.get(topic, set()):
-                behind.setdefault(topic, []).append(f"{partition} ({messages:,} behind)")
-        if behind:
-            where = "; ".join(f"{topic} partition {', '.join(parts)}" for topic, parts in behind.items())
-            coverage.reasons.append(f"the lander has neither caught up nor passed the end of {day.isoformat()} on "
-                                    f"{where}")
-    return coverage
-
-
-def partitions_landed_after(settings: AirflowSettings, topic: str, day: date) -> set[int]:
-    """Kafka partitions of `topic` with raw files on a local day after D (segment names carry the partition)."""
-    import pyarrow.fs as pafs
-
-    from tracelake.core.lake import Lake, filesystem, parse_segment_file_name
-
-    fs, root = filesystem(Lake(settings.lake).raw(topic))
-    partitions: set[int] = set()
-    for directory in fs.get_file_info(pafs.FileSelector(root, allow_not_found=True)):
-        name = directory.base_name
-        if directory.type != pafs.FileType.Directory or not name.startswith("date=") or name[5:] <= day.isoformat():
-            continue
-        for entry in fs.get_file_info(pafs.FileSelector(directory.path)):
-            segment = parse_segment_file_name(entry.base_name)
-            if segment is not None and segment.topic == topic:
-                partitions.add(segment.partition)
-    return partitions
-
-
-def waited_since(context: Mapping[str, Any]) -> datetime:
-    """When this sensor started waiting: its first poke, across reschedules."""
-    ti = context["ti"]
-    first = ti.get_first_reschedule_date(context)
-    started = first or getattr(ti, "start_date", None) or datetime.now(UTC)
-    return started if started.tzinfo else started.replace(tzinfo=UTC)
-
-
-def give_up_if_overdue(context: Mapping[str, Any], minutes: float, what: str, reason: str) -> None:
-    """Fail with the last reason once the wait is over its limit, instead of Airflow's bare timeout."""
-    waited = datetime.now(UTC) - waited_since(context)
-    if waited > timedelta(minutes=minutes):
-        raise AirflowFailException(f"gave up waiting for {what} after {waited.total_seconds() / 60:.0f} min: {reason}")
-
-
-def validate_raw(settings: AirflowSettings, day: date) -> dict[str, Any]:
-    """Run the raw suites against the lander's counts; recount and retry if the lander landed more of D meanwhile.
-
-    Late sightings keep arriving for past days, so a segment landing between
-    reading the lander's counts and reading the files is not a defect.
-    """
-    from jobs.validation import validate_raw as run_raw_suites
-
-    report = None
-    for _ in range(VALIDATION_ATTEMPTS):
-        before = landed_rows(settings, day)
-        report = run_raw_suites(settings.lake, day, settings, landed=before, raise_on_failure=False)
-        if report.success:
-            return {"expectations": report.expectations, "rows": dict(report.rows), "docs": report.docs}
-        if landed_rows(settings, day) == before:
-            break
-    assert report is not None
-    raise AirflowFailException(report.message())
-
-
-@dataclass(frozen=True)
-class CaseReport:
-    """Where a triggering report sits in Kafka (the trigger's payload)."""
-
-    kind: str
-    partition: int
-    offset: int
-
-
-def triggering_reports(context: Mapping[str, Any]) -> list[CaseReport]:
+def triggering_reports(context: Mapping[str, Any]) -> list["CaseReport"]:
     """The case reports behind this run's asset events; none for a manual run."""
+    from streams.case_landing import CaseReport
+
     reports = []
     for events in context.get("triggering_asset_events", {}).values():
         for event in events:
@@ -354,91 +244,59 @@ def triggering_reports(context: Mapping[str, Any]) -> list[CaseReport]:
     return reports
 
 
-@dataclass
-class CaseLanding:
-    """Whether the lander has committed past every triggering report, and its committed offsets now."""
+def wait_for_reports(
+    settings: AirflowSettings, day: date, context: Mapping[str, Any], wait: timedelta
+) -> PokeReturnValue:
+    """One poke of the on-case run's sensor (`streams.case_landing`): done once the lander has landed the
+    triggering reports, then skipped if an earlier re-trace of D already read them; fails when over `wait`."""
+    from streams.case_landing import case_reports_landing
 
-    reports: list[dict[str, Any]]
-    committed: dict[str, int]
-    """case_reports partition → the lander's committed offset (the next one it will read)."""
-    reasons: list[str] = field(default_factory=list)
-
-    @property
-    def done(self) -> bool:
-        return not self.reasons
-
-    def describe(self) -> str:
-        what = f"{len(self.reports)} triggering report(s)" if self.reports else "a manual run"
-        if self.done:
-            return f"the lander has landed {what}; case_reports committed offsets {self.committed}"
-        return f"waiting for the lander to land {what}: {'; '.join(self.reasons)}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"reports": self.reports, "committed": self.committed}
+    reports = triggering_reports(context)
+    landed = case_reports_landing(settings, reports)
+    print(landed.describe())
+    if landed.done:
+        skip_if_covered(settings, day, reports)
+    else:
+        give_up_if_overdue(context, wait.total_seconds() / 60, "the reports to land", landed.describe())
+    return PokeReturnValue(is_done=landed.done, xcom_value=landed.as_dict())
 
 
-def case_reports_landing(settings: AirflowSettings, reports: list[CaseReport]) -> CaseLanding:
-    from streams.status import lake_status
+def skip_if_covered(settings: AirflowSettings, day: date, reports: Sequence["CaseReport"]) -> None:
+    """Skip the run when the last successful re-trace of D read the lake after all its reports were landed."""
+    from jobs.trace.case_coverage import already_traced
 
-    status = lake_status(settings)
-    landing = CaseLanding([asdict(report) for report in reports], {})
-    if status.lag is None:
-        landing.reasons.append(f"the landing group's offsets are unknown: {status.lag_error}")
-        return landing
-    landing.committed = {
-        str(partition.partition): partition.committed or 0
-        for partition in status.lag
-        if partition.topic == CASE_REPORTS_TOPIC
-    }
-    pending = [report for report in reports if landing.committed.get(str(report.partition), 0) <= report.offset]
-    if pending:
-        where = ", ".join(f"a {report.kind} report at {report.partition}:{report.offset}" for report in pending)
-        landing.reasons.append(f"not landed yet: {where}")
-    return landing
+    reason = already_traced(settings.lake, day, reports)
+    if reason is not None:
+        raise AirflowSkipException(reason)
 
 
-def _coverage_path(settings: AirflowSettings, day: date) -> str:
-    from tracelake.core.lake import Lake
+def record_coverage(settings: AirflowSettings, day: date, landing: Mapping[str, Any] | None, run_id: str) -> str:
+    """Record which case reports D's outputs include, from the sensor's XCom (`CaseLanding.as_dict`)."""
+    from jobs.trace.case_coverage import record_coverage as record
 
-    return Lake(settings.lake).manifest(ON_CASE_JOB, day)
+    landing = landing or {}
+    return record(settings.lake, day, landing.get("committed", {}), landing.get("reports", []), run_id)
 
 
-def skip_if_covered(settings: AirflowSettings, day: date, reports: list[CaseReport]) -> None:
-    """Skip the run when the last successful re-trace of D started after all its reports were landed."""
-    from tracelake.core.lake import filesystem
+def staff_check(settings: AirflowSettings, rules: Rules, params: Mapping[str, Any], queued: date) -> dict[str, Any]:
+    """Check an agency's roster (`jobs.staff_check`) for the day in `params`, else the day the run was
+    `queued`; a file that is not a roster, or a day that is not one, fails at once with what to fix.
+    The XCom carries counts only, never a name or a phone."""
+    from jobs.staff_check import RosterError, StaffCheckError, check_staff
+    from tracelake.core.vault import resolve_key
 
-    if not reports:
-        return
-    fs, path = filesystem(_coverage_path(settings, day))
     try:
-        with fs.open_input_stream(path) as stream:
-            record = json.loads(stream.read())
-    except (FileNotFoundError, OSError):
-        return
-    read = {str(partition): int(offset) for partition, offset in record.get("case_reports_committed", {}).items()}
-    if all(report.offset < read.get(str(report.partition), 0) for report in reports):
-        raise AirflowSkipException(
-            f"already traced: the re-trace of {day.isoformat()} by {record.get('run_id')} read the lake after "
-            f"these {len(reports)} report(s) were landed"
+        day = days.parse_day(params["day"]) if params["day"] else queued
+        result = check_staff(
+            settings.lake, params["roster"], day, int(params["days"]), rules,
+            key=resolve_key(settings, local_run=False), vault=settings.vault_location,
         )
-
-
-def record_coverage(settings: AirflowSettings, day: date, landing: Mapping[str, Any], run_id: str) -> str:
-    """Write which case reports today's outputs include (the offsets seen before the trace read the lake)."""
-    from tracelake.core.lake import filesystem, in_progress_name
-
-    fs, path = filesystem(_coverage_path(settings, day))
-    fs.create_dir(path.rpartition("/")[0], recursive=True)
-    document = {
-        "job": ON_CASE_JOB,
-        "day": day.isoformat(),
-        "run_id": run_id,
-        "recorded_at": datetime.now(UTC).isoformat(),
-        "case_reports_committed": dict(landing.get("committed", {})),
-        "reports": list(landing.get("reports", [])),
+    except (RosterError, StaffCheckError, ValueError) as problem:
+        raise AirflowFailException(str(problem)) from problem
+    for line in result.headline():
+        print(line)
+    return {
+        "day": result.day.isoformat(), "rows": result.rows, "staff": result.staff,
+        "duplicates": result.duplicates, "rejected": result.rejected, "checked_in": result.checked_in,
+        "bluezone": result.bluezone, "neither": result.neither, "agencies": result.agencies,
     }
-    temporary = in_progress_name(path)
-    with fs.open_output_stream(temporary) as stream:
-        stream.write((json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8"))
-    fs.move(temporary, path)
-    return path

@@ -43,6 +43,18 @@ def local_date(instant: datetime, zone: ZoneInfo) -> date:
     return instant.astimezone(zone).date()
 
 
+def run_day(logical_date: datetime | None, run_after: datetime, zone: ZoneInfo) -> date:
+    """Day D of a scheduled or backfilled run: its logical date's local day, never the wall clock's, so a
+    re-run or a backfill of D traces D whenever it runs.
+
+    A run without a logical date (triggered by hand) traces the last local day
+    that had ended when the run was asked for (`run_after`).
+    """
+    if logical_date is not None:
+        return local_date(logical_date, zone)
+    return local_date(run_after, zone) - timedelta(days=1)
+
+
 def parse_day(text: str) -> date:
     """A `YYYY-MM-DD` day; anything else raises ValueError with the text in the message."""
     if len(text) != 10 or text[4] != "-" or text[7] != "-":
