@@ -9,6 +9,10 @@ import sys
 from pathlib import Path
 
 if __package__ in (None, ""):
+    # Run as a script, this file's folder comes first on the path, and its `duckdb` engine package would hide the
+    # DuckDB library: the repository root takes that folder's place.
+    here = str(Path(__file__).resolve().parent)
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(here)]
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from jobs.trace.day import trace_day
