@@ -24,6 +24,7 @@ from typing import IO, Self
 
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
 from streams.kafka_config import admin_settings
 from streams.signals import Flag, stop_on_signals
@@ -162,16 +163,16 @@ class EmbeddedBroker(Cluster):
 
     def start(self) -> None:
         """Start the broker and wait until it answers; raises BrokerError with its output otherwise."""
-        attempts = 1 if self._requested_port else 3
-        for attempt in range(1, attempts + 1):
-            self.port = self._requested_port or free_port()
-            try:
-                self._launch()
-                self._wait_until_ready()
-                break
-            except BrokerError:
-                self.stop()
-                if attempt == attempts:
+        attempts = 1 if self._requested_port else 3  # a free port may be taken before the broker binds it
+        for attempt in Retrying(stop=stop_after_attempt(attempts), retry=retry_if_exception_type(BrokerError),
+                                reraise=True):
+            with attempt:
+                self.port = self._requested_port or free_port()
+                try:
+                    self._launch()
+                    self._wait_until_ready()
+                except BrokerError:
+                    self.stop()
                     raise
         ensure_topics(self.bootstrap, self.partitions)
         log.info("embedded Kafka broker (Tansu) ready at %s", self.bootstrap)

@@ -37,6 +37,16 @@ import pyarrow as pa
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import IllegalStateError, KafkaError
 from kafka.structs import MemberState
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_any,
+    stop_before_delay,
+    stop_never,
+    wait_exponential,
+)
+from tenacity.stop import stop_base
 
 from schemas import TOPICS
 from streams.gc_tuning import tune_for_streaming
@@ -443,25 +453,49 @@ class Lander(PartitionOwner):
 
     def _connect(self, stop: Flag, patient: bool) -> KafkaConsumer | None:
         """A consumer connected to the cluster, retrying with backoff; None if stopped while waiting."""
-        deadline = None if patient else time.monotonic() + CONNECT_PATIENCE_S
-        backoff = 1.0
-        while not stop.is_set():
-            try:
-                ensure_topics(self.bootstrap, self._settings.topic_partitions, timeout_ms=BOOTSTRAP_TIMEOUT_MS)
-                return KafkaConsumer(
-                    **consumer_settings(self.bootstrap, self._settings.consumer_group),
-                    allow_auto_create_topics=False,
-                    bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
-                )
-            except (KafkaError, OSError) as problem:
-                if deadline is not None and time.monotonic() + backoff > deadline:
-                    raise BrokerUnavailableError(
-                        f"Kafka at {self.bootstrap} did not answer for {CONNECT_PATIENCE_S:.0f} s: {problem}"
-                    ) from problem
-                log.warning("Kafka at %s is unreachable (%s); retrying in %.0f s", self.bootstrap, problem, backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
-        return None
+        if stop.is_set():
+            return None
+        stopped = _Stopped(stop)
+        retrying = Retrying(
+            retry=retry_if_exception_type((KafkaError, OSError)),
+            wait=wait_exponential(multiplier=1, max=MAX_BACKOFF_S),
+            stop=stop_any(stopped, stop_never if patient else stop_before_delay(CONNECT_PATIENCE_S)),
+            sleep=stopped.sleep,
+            before_sleep=lambda state: log.warning(
+                "Kafka at %s is unreachable (%s); retrying in %.0f s",
+                self.bootstrap, state.outcome.exception() if state.outcome else None, state.upcoming_sleep,
+            ),
+            reraise=True,
+        )
+        try:
+            return retrying(self._new_consumer)
+        except (KafkaError, OSError) as problem:
+            if stop.is_set():
+                return None
+            raise BrokerUnavailableError(
+                f"Kafka at {self.bootstrap} did not answer for {CONNECT_PATIENCE_S:.0f} s: {problem}"
+            ) from problem
+
+    def _new_consumer(self) -> KafkaConsumer:
+        ensure_topics(self.bootstrap, self._settings.topic_partitions, timeout_ms=BOOTSTRAP_TIMEOUT_MS)
+        return KafkaConsumer(
+            **consumer_settings(self.bootstrap, self._settings.consumer_group),
+            allow_auto_create_topics=False,
+            bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+        )
+
+
+class _Stopped(stop_base):
+    """Stop retrying once the lander is asked to stop, and wait between tries on the stop flag itself."""
+
+    def __init__(self, flag: Flag) -> None:
+        self._flag = flag
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self._flag.is_set()
+
+    def sleep(self, seconds: float) -> None:
+        self._flag.wait(seconds)
 
 
 def land(
