@@ -9,9 +9,18 @@ few resends. Then both engines trace the same lake through `trace_day`, the
 same call the CLI and Airflow make; then everything again with twice the data.
 
 Spark's session start and a JIT warm-up on a tiny lake are reported apart:
-the ratios compare the tracing work. Peak RSS is sampled over this process and
-its children (Spark's JVM). The last line is the Spark/DuckDB ratio of the
-summed times over both sizes.
+the ratios compare the tracing work. Peak RSS is sampled every 100 ms: the
+driver's (this Python process) and the whole process tree's (with Spark's
+JVM), per program as bench/run.py counts it.
+
+Each engine is also set against its own floor, measured right after its trace
+in the same run: the read floor is one pass of that engine over every value of
+the columns tracing reads (`TRACED_COLUMNS`) in the files the trace's own plan
+lists (`plan_inputs`); the write floor is one write of the rows the trace just
+produced (curated contacts, exposures, cases), held in the engine beforehand:
+Spark's DataFrame writer, DuckDB's COPY ... TO parquet. Each floor is the best
+of two runs. The last line is the worst trace/(read + write) over both engines
+and sizes (goal <= 2.0).
 
 With `--floors`, it then measures on the 1x lake what Spark pays before it
 traces anything: one scan of the columns tracing reads (any plan reads them),
@@ -23,6 +32,7 @@ runs and printed as a share of the DuckDB twin's whole 1x time.
 """
 
 import argparse
+import dataclasses
 import shutil
 import sys
 import tempfile
@@ -30,11 +40,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import psutil
 import pyarrow as pa
@@ -43,10 +55,12 @@ from pyspark.sql import SparkSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.run import GIB, _tree_rss
 from jobs.trace.day import TraceResult, trace_day
-from jobs.trace.plan import plan_inputs
-from jobs.trace.spark.raw_events import event_hash
+from jobs.trace.plan import TRACED_TOPICS, InputPlan, plan_inputs
+from jobs.trace.spark.raw_events import event_hash, read_raw
 from jobs.trace.spark.session import spark_session
+from jobs.trace.usable import CHECKS
 from schemas.lake import RAW, VAULT
 from tracelake.core.days import local_midnight
 from tracelake.core.lake import Lake, segment_file_name
@@ -180,7 +194,7 @@ class Province:
         return self._table("case_reports", columns, at, persons % PARTITIONS)
 
     def _table(self, topic: str, columns: dict[str, Any], landed_us: np.ndarray, partition: np.ndarray) -> pa.Table:
-        """Add Kafka metadata and a few resends (0.3%: same event, another partition, later)."""
+        """Add Kafka metadata, landed when sent, and a few resends (0.3%: same event, another partition, later)."""
         resent = np.flatnonzero(self.rng.random(landed_us.size) < 0.003)
         order = np.concatenate([np.arange(landed_us.size), resent])
         partitions = np.concatenate([partition, (partition[resent] + 1) % PARTITIONS]).astype(np.int32)
@@ -193,6 +207,7 @@ class Province:
         arrays["kafka_partition"] = pa.array(partitions)
         arrays["kafka_offset"] = pa.array(np.zeros(order.size, dtype=np.int64))
         arrays["kafka_timestamp"] = pa.array(landed_us[order]).cast(pa.timestamp("us", tz="UTC"))
+        arrays["landed_at"] = arrays["kafka_timestamp"]
         table = pa.table(arrays).select(schema.names).cast(schema)
         return table.append_column("_local_day", pa.array(self._local_days(landed_us[order])))
 
@@ -246,25 +261,34 @@ def _land(lake: Lake, topic: str, table: pa.Table) -> None:
 
 
 class PeakRss:
-    """Peak resident memory of this process and of its children (Spark's JVM), sampled every 100 ms."""
+    """Peak resident memory of the driver (this process) and of its whole tree (Spark's JVM too), every 100 ms.
+
+    The tree is summed per program by bench/run.py's `_tree_rss`, so both benchmarks count memory alike.
+    """
 
     def __init__(self) -> None:
         self.process = psutil.Process()
-        self.python = 0
-        self.children = 0
+        self.driver = 0
+        self.tree: dict[str, int] = {}
         self._stop = threading.Event()
 
     def _sample(self) -> None:
-        children = 0
-        for child in self.process.children(recursive=True):
-            with suppress(psutil.NoSuchProcess):
-                children += child.memory_info().rss
-        self.python = max(self.python, self.process.memory_info().rss)
-        self.children = max(self.children, children)
+        with suppress(psutil.Error):
+            self.driver = max(self.driver, self.process.memory_info().rss)
+        now = _tree_rss(self.process)
+        if sum(now.values()) > sum(self.tree.values()):
+            self.tree = now
+
+    def peak(self) -> str:
+        """`driver 0.31 GiB, tree 2.40 GiB (java 2.09, python 0.31)`."""
+        shares = sorted(self.tree.items(), key=lambda item: -item[1])
+        return (f"driver {_gib(self.driver)}, tree {_gib(sum(self.tree.values()))} ("
+                + ", ".join(f"{name} {rss / GIB:.2f}" for name, rss in shares) + ")")
 
     @contextmanager
     def watch(self) -> Iterator["PeakRss"]:
-        self.python = self.children = 0
+        self.driver = 0
+        self.tree = {}
         self._sample()
         self._stop.clear()
 
@@ -287,20 +311,36 @@ def _timed(run: Callable[[], TraceResult], rss: PeakRss) -> tuple[float, TraceRe
         started = time.perf_counter()
         result = run()
         seconds = time.perf_counter() - started
-    return seconds, result, f"python {_gib(rss.python)}, JVM {_gib(rss.children)}"
+    return seconds, result, rss.peak()
 
 
 def _gib(size: int) -> str:
-    return f"{size / 2**30:.2f} GiB"
+    return f"{size / GIB:.2f} GiB"
 
 
-TRACED_COLUMNS = {
-    "checkins": ("event_id", "kafka_partition", "kafka_offset", "person_pseudonym", "venue_id", "checkin_at",
-                 "checkout_at"),
-    "proximity": ("event_id", "kafka_partition", "kafka_offset", "reporter_pseudonym", "contact_pseudonym",
-                  "observed_at", "rssi", "reporter_os", "contact_os"),
+DEDUPLICATION_COLUMNS = ("event_id", "kafka_partition", "kafka_offset", "landed_at")
+"""What finding resends reads of every topic: the copies of one event_id are ordered by landing, then position."""
+KEPT_COLUMNS = {
+    "checkins": ("person_pseudonym", "venue_id", "checkin_at", "checkout_at"),
+    "proximity": ("reporter_pseudonym", "contact_pseudonym", "observed_at", "rssi", "reporter_os", "contact_os"),
+    "case_reports": ("person_pseudonym", "kind", "reported_at", "sample_date", "onset_date", "isolated_at"),
 }
-"""What the trace job reads of the two large topics (the `_Keep` readers of jobs/trace/spark/raw_events.py)."""
+"""What each topic's kept rows select (the `_Keep` readers of jobs/trace/spark/raw_events.py, the temp tables of
+jobs/trace/duckdb/raw_events.py): both engines read the same columns."""
+
+
+def _traced_columns(topic: str) -> tuple[str, ...]:
+    """The raw columns tracing reads of `topic`, in the lake's order: those its usability checks name, its
+    deduplication and its kept rows (a check's column-valued fields are those naming a raw column)."""
+    names = RAW[topic].names
+    named = {*DEDUPLICATION_COLUMNS, *KEPT_COLUMNS[topic]}
+    for check in CHECKS[topic]:
+        named.update(value for field in dataclasses.fields(check)
+                     if isinstance(value := getattr(check, field.name), str) and value in names)
+    return tuple(name for name in names if name in named)
+
+
+TRACED_COLUMNS = {topic: _traced_columns(topic) for topic in TRACED_TOPICS}
 
 
 def _best_of_two(run: Callable[[], None]) -> float:
@@ -315,13 +355,15 @@ def _best_of_two(run: Callable[[], None]) -> float:
 def _floors(spark: SparkSession, lake: Lake, rules: Rules, duckdb_seconds: float) -> None:
     """Spark's cost of reading the traced columns once and of counting copies per hash, against DuckDB's job."""
     files = plan_inputs(lake, DAY, rules.lookback_days).files
+    large = ("checkins", "proximity")
 
     def scan() -> None:
-        for topic, columns in TRACED_COLUMNS.items():
-            spark.read.parquet(*files[topic]).select(*columns).write.format("noop").mode("overwrite").save()
+        for topic in large:
+            spark.read.parquet(*files[topic]).select(*TRACED_COLUMNS[topic]).write.format("noop").mode(
+                "overwrite").save()
 
     def count_copies() -> None:
-        for topic in TRACED_COLUMNS:
+        for topic in large:
             spark.read.parquet(*files[topic]).groupBy(event_hash()).count().filter("count > 1").count()
 
     for label, run in (("one scan of the traced columns", scan), ("copies counted per event_id hash", count_copies)):
@@ -330,14 +372,99 @@ def _floors(spark: SparkSession, lake: Lake, rules: Rules, duckdb_seconds: float
               flush=True)
 
 
-def _scale(label: str, people: int, workdir: Path, rules: Rules, rss: PeakRss) -> dict[str, float]:
+# --- each engine's own floor ---------------------------------------------------------------
+
+CURATED = ("contacts", "exposures", "cases")
+"""The day's tables the trace writes, as `TraceResult.outputs` names them."""
+
+
+@dataclass(frozen=True)
+class Floor:
+    """One engine's least cost of the trace's input and output: one read of the traced values, one write."""
+
+    read: float
+    write: float
+
+    @property
+    def total(self) -> float:
+        return self.read + self.write
+
+
+def _part_files(directory: str) -> list[str]:
+    return sorted(str(path) for path in Path(directory).glob("*.parquet") if not path.name.startswith((".", "_")))
+
+
+def _spark_floor(spark: SparkSession, plan: InputPlan, outputs: dict[str, str], scratch: Path) -> Floor:
+    """Spark reading the traced columns with the job's own reader, and Spark's writer writing the cached outputs."""
+
+    def read() -> None:
+        for topic, columns in TRACED_COLUMNS.items():
+            if plan.files[topic]:
+                read_raw(spark, topic, plan.files[topic]).select(*columns).write.format("noop").mode(
+                    "overwrite").save()
+
+    frames = {table: spark.read.parquet(*_part_files(outputs[table])).cache() for table in CURATED}
+    for frame in frames.values():
+        frame.count()
+
+    def write() -> None:
+        for table, frame in frames.items():
+            frame.write.mode("overwrite").parquet(str(scratch / "spark" / table))
+
+    floor = Floor(_best_of_two(read), _best_of_two(write))
+    for frame in frames.values():
+        frame.unpersist()
+    return floor
+
+
+def _duckdb_floor(plan: InputPlan, outputs: dict[str, str], scratch: Path) -> Floor:
+    """DuckDB aggregating every traced value once, and COPY ... TO parquet of the outputs held in tables."""
+    connection = duckdb.connect()
+
+    def read() -> None:
+        for topic, columns in TRACED_COLUMNS.items():
+            if plan.files[topic]:
+                aggregates = ", ".join(f'min("{column}")' for column in columns)
+                connection.execute(f"SELECT count(*), {aggregates} FROM read_parquet($files, union_by_name = true)",
+                                   {"files": list(plan.files[topic])}).fetchall()
+
+    for table in CURATED:
+        connection.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet($files)",
+                           {"files": _part_files(outputs[table])})
+    (scratch / "duckdb").mkdir(parents=True, exist_ok=True)
+
+    def write() -> None:
+        for table in CURATED:
+            connection.execute(f"COPY {table} TO '{scratch / 'duckdb' / table}.parquet' (FORMAT parquet)")
+
+    floor = Floor(_best_of_two(read), _best_of_two(write))
+    connection.close()
+    return floor
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One size's trace time per engine, its floor per engine, and the bytes the trace's plan reads."""
+
+    times: dict[str, float]
+    floors: dict[str, Floor]
+    input_bytes: int
+
+    def over_floor(self, engine: str) -> float:
+        return self.times[engine] / self.floors[engine].total
+
+
+def _scale(label: str, people: int, workdir: Path, rules: Rules, rss: PeakRss, spark: SparkSession) -> Measured:
     root = workdir / label
     lake, vault = Lake(str(root / "lake")), str(root / "vault")
     started = time.perf_counter()
     rows = Province(people, rules, seed=len(label)).write(lake, vault)
+    plan = plan_inputs(Lake(str(Path(lake.root).resolve())), DAY, rules.lookback_days)
     print(f"[{label}] {people:,} people: {rows['checkins']:,} check-ins, {rows['proximity']:,} sightings, "
-          f"{rows['case_reports']:,} case reports; generated in {time.perf_counter() - started:.1f} s", flush=True)
+          f"{rows['case_reports']:,} case reports; generated in {time.perf_counter() - started:.1f} s; "
+          f"the trace reads {plan.total_bytes / 2**20:,.1f} MiB", flush=True)
     times: dict[str, float] = {}
+    floors: dict[str, Floor] = {}
     exports = {}
     for engine in ("spark", "duckdb"):
         seconds, result, peak = _timed(partial(trace_day, lake.root, DAY, rules, vault=vault, engine=engine), rss)
@@ -346,9 +473,16 @@ def _scale(label: str, people: int, workdir: Path, rules: Rules, rss: PeakRss) -
         stages = ", ".join(f"{stage} {value:.1f}" for stage, value in result.timings.items())
         tiers = ", ".join(f"{tier} {count:,}" for tier, count in result.tier_counts.items())
         print(f"[{label}] {engine:6s} {seconds:6.1f} s  peak RSS {peak}  ({stages})  tiers: {tiers}", flush=True)
+        scratch = root / "floors"
+        outputs = dict(result.outputs)
+        floors[engine] = (_spark_floor(spark, plan, outputs, scratch) if engine == "spark"
+                          else _duckdb_floor(plan, outputs, scratch))
+        floor = floors[engine]
+        print(f"[{label}] {engine:6s} trace {seconds:.1f} s, floor read {floor.read:.2f} s + write "
+              f"{floor.write:.2f} s = {floor.total:.2f} s, trace/floor {seconds / floor.total:.2f}", flush=True)
     agree = exports["spark"].equals(exports["duckdb"])
     print(f"[{label}] exports identical: {'yes' if agree else 'NO'}", flush=True)
-    return times
+    return Measured(times, floors, plan.total_bytes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -370,19 +504,25 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         trace_day(str(warm / "lake"), DAY, rules, vault=str(warm / "vault"), engine="spark")
         print(f"spark JIT warm-up on 2,000 people: {time.perf_counter() - started:.1f} s", flush=True)
-        single = _scale("1x", arguments.people, workdir, rules, rss)
+        single = _scale("1x", arguments.people, workdir, rules, rss, spark)
         if arguments.floors:
-            _floors(spark, Lake(str(workdir / "1x" / "lake")), rules, single["duckdb"])
-        double = _scale("2x", 2 * arguments.people, workdir, rules, rss)
+            _floors(spark, Lake(str(workdir / "1x" / "lake")), rules, single.times["duckdb"])
+        double = _scale("2x", 2 * arguments.people, workdir, rules, rss, spark)
         spark.stop()
     finally:
         if not arguments.keep:
             shutil.rmtree(workdir, ignore_errors=True)
+    print(f"data 2x/1x: {double.input_bytes / single.input_bytes:.2f} (bytes the trace's plan reads)")
     for engine in ("spark", "duckdb"):
-        print(f"ratio {engine} 2x/1x: {double[engine] / single[engine]:.2f} (goal <= 2.2)")
-    print(f"ratio spark/duckdb at 1x: {single['spark'] / single['duckdb']:.2f}, "
-          f"at 2x: {double['spark'] / double['duckdb']:.2f} (goal <= 1.5)")
-    print(f"ratio spark/duckdb: {(single['spark'] + double['spark']) / (single['duckdb'] + double['duckdb']):.2f}")
+        print(f"ratio {engine} 2x/1x: {double.times[engine] / single.times[engine]:.2f} (goal <= 2.2)")
+    one, two = single.times, double.times
+    print(f"ratio spark/duckdb at 1x: {one['spark'] / one['duckdb']:.2f}, "
+          f"at 2x: {two['spark'] / two['duckdb']:.2f} (goal <= 1.5)")
+    print(f"ratio spark/duckdb: {(one['spark'] + two['spark']) / (one['duckdb'] + two['duckdb']):.2f}")
+    for engine in ("spark", "duckdb"):
+        print(f"trace/floor {engine}: 1x {single.over_floor(engine):.2f}, 2x {double.over_floor(engine):.2f}")
+    worst = max(measured.over_floor(engine) for measured in (single, double) for engine in ("spark", "duckdb"))
+    print(f"worst trace/floor: {worst:.2f}")
     return 0
 
 
