@@ -21,10 +21,11 @@ host; this benchmark is how later work checks them:
    D's raw, curated and exported files. Export baseline: one pyarrow.parquet
    write of D's curated exposures to a scratch file.
 
-Ingest is publish then land: `tracelake run` does them one after the other
-today, so ingest is their sum. The last line is `ratio run/ingest: X.XX`:
-everything the run does once the events are in Kafka (the stages after
-publish, by the run's own clock) over ingest.
+Ingest is publish and land: `tracelake run` lands while it publishes, so
+ingest is the wall time of both (its "ingest (publish + land overlapped)"
+stage), not their sum. The last line is `ratio run/ingest: X.XX`: everything
+the run does once the events are in Kafka (the rest of ingest after publish,
+then the later stages, by the run's own clock) over ingest.
 
 Timings on a shared machine vary by several percent; run it three times and
 report all three.
@@ -60,6 +61,7 @@ from streams.broker import EmbeddedBroker
 from streams.kafka_config import producer_settings
 from streams.publisher import event_files, message_key
 from streams.topics import ensure_topics
+from tracelake.cli.pipeline import INGEST
 from tracelake.core.days import parse_day
 from tracelake.core.lake import Lake
 from tracelake.core.settings import Settings
@@ -266,14 +268,14 @@ def report(people: int, stages: Mapping[str, float], run: Measured, bare_s: floa
            write_s: float) -> None:
     """The table of stages, baselines, ratios and goals; the last line is `ratio run/ingest: X.XX`."""
     scale_note = "" if people == GOAL_PEOPLE else f"n/a at {people:,} people"
-    publish, land = stages["publish"], stages["land"]
-    ingest = publish + land
+    publish, land, ingest = stages["publish"], stages["land"], stages[INGEST]
+    later = sum(seconds for stage, seconds in stages.items() if stage not in ("publish", "land", INGEST))
     raw_scan, outputs_scan = scans
     validation = stages["validate raw"] + stages["validate outputs"]
     speed = _ratio(bare_s, publish)
     validation_ratio = _ratio(validation, raw_scan + outputs_scan)
     export_ratio = _ratio(stages["export"], write_s)
-    after_kafka = sum(seconds for stage, seconds in stages.items() if stage != "publish")
+    after_kafka = ingest - publish + later
     run_ratio = _ratio(after_kafka, ingest)
 
     print()
@@ -281,7 +283,7 @@ def report(people: int, stages: Mapping[str, float], run: Measured, bare_s: floa
     _row("publish", f"{publish:.1f}", "bare producer", bare_s, f"{speed:.2f}x",
          f"speed >= {GOAL_PUBLISH_SPEED:.2f}x bare", _verdict(speed >= GOAL_PUBLISH_SPEED))
     _row("land", f"{land:.1f}")
-    _row("ingest", f"{ingest:.1f}", "publish + land (no overlap yet)")
+    _row("ingest", f"{ingest:.1f}", "publish + land, overlapped")
     _row("validate raw", f"{stages['validate raw']:.1f}", "DuckDB scan, raw", raw_scan,
          f"{_ratio(stages['validate raw'], raw_scan):.2f}x")
     _row("trace", f"{stages['trace']:.1f}")
@@ -292,15 +294,15 @@ def report(people: int, stages: Mapping[str, float], run: Measured, bare_s: floa
          _verdict(validation_ratio <= GOAL_VALIDATION))
     _row("export", f"{stages['export']:.1f}", "exposures write", write_s, f"{export_ratio:.2f}x",
          f"time <= {GOAL_EXPORT:.2f}x write", _verdict(export_ratio <= GOAL_EXPORT))
-    _row("other", f"{run.seconds - sum(stages.values()):.1f}", "start-up, broker, summary")
+    _row("other", f"{run.seconds - ingest - later:.1f}", "start-up, broker, summary")
     _row("total (wall)", f"{run.seconds:.1f}", goal=f"<= {GOAL_RUN_S:.0f} s at {GOAL_PEOPLE:,} people",
          verdict=scale_note or _verdict(run.seconds <= GOAL_RUN_S))
     _row("peak tree memory", f"{run.peak_rss / GIB:.2f} GiB",
          goal=f"<= {GOAL_MEMORY // GIB} GiB at {GOAL_PEOPLE:,} people",
          verdict=scale_note or _verdict(run.peak_rss <= GOAL_MEMORY))
     print()
-    print("ingest is publish + land: tracelake run does them one after the other (they do not overlap yet)")
-    print(f"once the events are in Kafka (the stages after publish): {after_kafka:.1f} s; "
+    print(f"ingest is publish and land at once: {ingest:.1f} s of wall time for {publish + land:.1f} s of both")
+    print(f"once the events are in Kafka (the rest of ingest, then the later stages): {after_kafka:.1f} s; "
           f"goal run/ingest <= {GOAL_RUN_OVER_INGEST:.2f}: {_verdict(run_ratio <= GOAL_RUN_OVER_INGEST)}")
     print(f"ratio run/ingest: {run_ratio:.2f}")
 

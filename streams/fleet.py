@@ -46,9 +46,10 @@ def _member(
     reports: "multiprocessing.Queue[tuple[int, str, Any]]",
     stop: ProcessEvent,
     idle: ProcessEvent | None,
+    log_level: int,
 ) -> None:
     """One fleet member's life (in its own process): land until the fleet stops, reporting counts."""
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s lander-{index} %(name)s: %(message)s")
+    logging.basicConfig(level=log_level, format=f"%(asctime)s %(levelname)s lander-{index} %(name)s: %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)
     restore = stop_on_signals(stop)
     try:
@@ -74,12 +75,14 @@ def land_in_parallel(
     progress: Progress | None = None,
     stop_event: Flag | None = None,
     limits: SegmentLimits | None = None,
+    log_level: int = logging.INFO,
 ) -> LandingCounts:
     """Run `members` landers in the consumer group, each in its own process; returns their summed counts.
 
     `until_idle`: stop them all once every member is caught up. SIGTERM/SIGINT
     (or `stop_event`) stop every member cleanly: each flushes, commits and
-    leaves the group. Raises MemberFailedError if one fails.
+    leaves the group. Raises MemberFailedError if one fails. `log_level`: what
+    the members log (a service logs every segment, a run in a terminal only warnings).
     """
     if members < 1:
         raise ValueError("a fleet needs at least one member")
@@ -92,7 +95,7 @@ def land_in_parallel(
     processes: list[BaseProcess] = [
         context.Process(
             target=_member,
-            args=(index, settings, key, limits, reports, stop, idle_flags[index] if until_idle else None),
+            args=(index, settings, key, limits, reports, stop, idle_flags[index] if until_idle else None, log_level),
             name=f"lander-{index}",
         )
         for index in range(members)

@@ -7,11 +7,12 @@ partition however the id was written.
 """
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 
 import orjson
-from kafka import KafkaProducer
+from kafka import KafkaProducer, TopicPartition
+from kafka.producer.future import RecordMetadata
 
 from schemas import TOPICS
 from streams.kafka_config import producer_settings
@@ -42,6 +43,21 @@ class _Failures:
         self.count += 1
         if self.first is None:
             self.first = error
+
+
+class _Ends:
+    """The offset after the last acknowledged message of each partition: where landing what was sent ends.
+
+    Taken from the acknowledgements, not asked of Kafka afterwards: Tansu answers
+    ListOffsets with the last batch's base offset + 1, short of the true end.
+    """
+
+    def __init__(self, into: MutableMapping[TopicPartition, int]) -> None:
+        self.into = into
+
+    def record(self, metadata: RecordMetadata) -> None:
+        if metadata.offset + 1 > self.into.get(metadata.topic_partition, 0):
+            self.into[metadata.topic_partition] = metadata.offset + 1
 
 
 def event_files(events_dir: Path) -> dict[str, Path]:
@@ -85,22 +101,29 @@ def publish_events(
     events_dir: Path | str,
     bootstrap: str,
     progress: Callable[[str, int], None] | None = None,
+    ends: MutableMapping[TopicPartition, int] | None = None,
 ) -> dict[str, int]:
     """Publish every topic file in `events_dir`; returns the messages sent per topic.
 
     `progress(topic, sent_so_far)` is called every few thousand messages and
-    once per topic at the end. Raises NoEventsError before connecting when
-    there is nothing to send, and PublishError if any message was not acknowledged.
+    once per topic at the end. `ends`, if given, receives each partition's
+    offset after the last message sent to it: a lander running meanwhile has
+    landed everything published once its group committed those. Raises
+    NoEventsError before connecting when there is nothing to send, and
+    PublishError if any message was not acknowledged.
     """
     files = event_files(Path(events_dir))
     producer = KafkaProducer(**producer_settings(bootstrap))
     counts: dict[str, int] = {}
     failures = _Failures()
+    acknowledged = _Ends(ends) if ends is not None else None
     try:
         for topic, path in files.items():
             sent = 0
             for value in _lines(path):
-                producer.send(topic, value=value, key=message_key(topic, value)).add_errback(failures.record)
+                sending = producer.send(topic, value=value, key=message_key(topic, value)).add_errback(failures.record)
+                if acknowledged is not None:
+                    sending.add_callback(acknowledged.record)
                 sent += 1
                 if progress is not None and sent % PROGRESS_EVERY == 0:
                     progress(topic, sent)

@@ -10,7 +10,7 @@ import pytest
 
 from bench.run import WIDE_CONSOLE, stage_times
 from tracelake.cli import _summary
-from tracelake.cli.pipeline import PipelineResult
+from tracelake.cli.pipeline import INGEST, PipelineResult
 from tracelake.core.lake import Lake
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +29,7 @@ def test_reads_the_stage_times_of_the_run_summary(
 ) -> None:
     for name, value in WIDE_CONSOLE.items():
         monkeypatch.setenv(name, value)
-    timings = {"publish": 8.04, "land": 8.5, "validate raw": 15.3, "trace": 233.46, "validate outputs": 11.5,
-               "export": 6.8}
+    timings = {"publish": 8.04, "land": 8.5, INGEST: 9.14, "validate raw": 15.3, "trace": 233.46,
+               "validate outputs": 11.5, "export": 6.8}
     _summary(PipelineResult(day=date(2021, 8, 10), lake=Lake(str(tmp_path)), timings=timings))
     assert stage_times(capsys.readouterr().out) == {stage: round(seconds, 1) for stage, seconds in timings.items()}

@@ -294,6 +294,7 @@ def _pipeline_errors() -> Iterator[None]:
     """Faults a person can act on end in one clear line and a non-zero exit, not a traceback."""
     from jobs.validation import ValidationFailed
     from streams.broker import BrokerError
+    from streams.fleet import MemberFailedError
     from streams.lander import BrokerUnavailableError
     from streams.publisher import NoEventsError, PublishError
     from tracelake.core.vault import WrongKeyError
@@ -302,7 +303,7 @@ def _pipeline_errors() -> Iterator[None]:
         yield
     except (NoEventsError, RulesError, WrongKeyError) as problem:
         fail(str(problem))
-    except (BrokerError, BrokerUnavailableError, PublishError, ValidationFailed) as problem:
+    except (BrokerError, BrokerUnavailableError, MemberFailedError, PublishError, ValidationFailed) as problem:
         fail(str(problem), code=1)
 
 

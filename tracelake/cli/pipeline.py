@@ -1,7 +1,8 @@
 """The whole flow for one local day, as `tracelake run` and `tracelake demo` drive it.
 
 Events files → Kafka (an embedded broker unless a cluster is configured) →
-lander → raw lake → validation → trace (Spark) → exports, worklists, the
+lander (landing while the files are still being published: `streams.ingest`)
+→ raw lake → validation → trace (Spark) → exports, worklists, the
 analysts' DuckDB, the province outputs and the daily report. Everything of
 day D from the trace on is one publication (`jobs.publication`): validated
 where it is staged, and published whole at the end of the export.
@@ -25,6 +26,10 @@ from tracelake.core.vault import resolve_key
 
 if TYPE_CHECKING:
     from jobs.validation import ValidationReport
+
+
+INGEST = "ingest (publish + land overlapped)"
+"""The stage in which publishing and landing run at once: its time is the wall time of both, not their sum."""
 
 
 @dataclass
@@ -88,20 +93,23 @@ def run_pipeline(
     from jobs.publish.day import export_day as export_traced_day
     from jobs.trace.day import begin_day, trace_day
     from jobs.validation import validate_outputs, validate_raw
-    from streams.lander import land
-    from streams.publisher import publish_events
+    from streams.ingest import publish_and_land
 
     lake = Lake(settings.lake)
     result = PipelineResult(day=day, lake=lake)
     key = resolve_key(settings, local_run=True, announce=lambda message: console.print(f"[yellow]{message}[/]"))
     with kafka(settings) as bootstrap:
         run_settings = settings.model_copy(update={"bootstrap_servers": bootstrap, "timezone": rules.timezone})
-        with _timed(result, "publish"), stage_progress("publish") as advance:
-            result.published = dict(publish_events(events, bootstrap, progress=advance))
-        with _timed(result, "land"), stage_progress("land") as advance:
-            counts = land(run_settings, key, until_idle=True, progress=advance)
-        result.landed = dict(counts.landed)
-        result.quarantined = dict(counts.quarantined)
+        with stage_progress("ingest") as advance:
+            ingested = publish_and_land(
+                events, run_settings, key,
+                publish_progress=lambda topic, count: advance(f"publish {topic}", count),
+                land_progress=lambda topic, count: advance(f"land {topic}", count),
+            )
+        result.published = ingested.published
+        result.landed = dict(ingested.landing.landed)
+        result.quarantined = dict(ingested.landing.quarantined)
+        result.timings.update({"publish": ingested.publish_s, "land": ingested.land_s, INGEST: ingested.ingest_s})
 
     with _timed(result, "validate raw"):
         result.judge(validate_raw(settings.lake, day, settings, rules, raise_on_failure=strict))
