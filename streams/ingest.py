@@ -88,6 +88,7 @@ class _Publishing(threading.Thread):
             raise BrokerUnavailableError(f"Kafka at {self.settings.bootstrap_servers}: {problem}") from problem
         try:
             behind = dict(ends)
+            seen: dict[TopicPartition, int] = {}
             progressed = time.monotonic()
             while behind and not self.done.is_set():
                 try:
@@ -95,10 +96,12 @@ class _Publishing(threading.Thread):
                 except KafkaError as problem:
                     log.info("asking Kafka how far the landing group committed failed (%s); asking again", problem)
                     committed = {}
-                reached = [tp for tp, offset in committed.items() if offset is not None and offset >= behind[tp]]
-                for tp in reached:
-                    del behind[tp]
-                if reached:
+                moved = [tp for tp, offset in committed.items() if offset is not None and offset > seen.get(tp, -1)]
+                for tp in moved:
+                    seen[tp] = committed[tp] or 0
+                    if seen[tp] >= behind[tp]:
+                        del behind[tp]
+                if moved:  # any commit counts as progress: a long partition may take minutes to reach its end
                     progressed = time.monotonic()
                 elif time.monotonic() - progressed > LAND_PATIENCE_S:
                     raise BrokerUnavailableError(
