@@ -43,7 +43,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
@@ -59,7 +59,7 @@ from jobs.validation.suites import CURATED_TABLES, EXPORT_TABLES, RAW_TABLES, lo
 from schemas.lake import CASES, CONTACTS, EXPOSURES_CURATED, EXPOSURES_EXPORT, RAW
 from streams.broker import EmbeddedBroker
 from streams.kafka_config import producer_settings
-from streams.publisher import event_files, message_key
+from streams.publisher import event_files, event_lines, message_key
 from streams.topics import ensure_topics
 from tracelake.cli.pipeline import INGEST
 from tracelake.core.days import parse_day
@@ -162,15 +162,6 @@ def stage_times(stdout: str) -> dict[str, float]:
 # --- baselines -----------------------------------------------------------------------
 
 
-def _lines(path: Path) -> Iterator[bytes]:
-    """The lines the publisher sends (`streams.publisher`): non-blank, without their line ending."""
-    with path.open("rb") as stream:
-        for line in stream:
-            value = line.rstrip(b"\r\n")
-            if value and not value.isspace():
-                yield value
-
-
 def bare_publish(events: Path, partitions: int) -> tuple[float, int]:
     """Seconds a bare producer loop takes to send every event to a fresh embedded broker, and events sent.
 
@@ -178,14 +169,14 @@ def bare_publish(events: Path, partitions: int) -> tuple[float, int]:
     messages must not pass for a fast one.
     """
     files = event_files(events)
-    keys = {topic: [message_key(topic, value) for value in _lines(path)] for topic, path in files.items()}
+    keys = {topic: [message_key(topic, value) for value in event_lines(path)] for topic, path in files.items()}
     failures: list[BaseException] = []
     with EmbeddedBroker(partitions=partitions) as broker:
         ensure_topics(broker.bootstrap, partitions)
         started = time.perf_counter()
         producer = KafkaProducer(**producer_settings(broker.bootstrap))
         for topic, path in files.items():
-            for value, key in zip(_lines(path), keys[topic], strict=True):
+            for value, key in zip(event_lines(path), keys[topic], strict=True):
                 producer.send(topic, value=value, key=key).add_errback(failures.append)
         producer.flush()
         producer.close()

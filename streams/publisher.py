@@ -88,7 +88,7 @@ def message_key(topic: str, value: bytes) -> bytes | None:
     return raw.encode("utf-8")
 
 
-def _lines(path: Path) -> Iterator[bytes]:
+def event_lines(path: Path) -> Iterator[bytes]:
     """Each non-empty line without its line ending; every other byte stays as written."""
     with path.open("rb") as stream:
         for line in stream:
@@ -120,7 +120,7 @@ def publish_events(
     try:
         for topic, path in files.items():
             sent = 0
-            for value in _lines(path):
+            for value in event_lines(path):
                 sending = producer.send(topic, value=value, key=message_key(topic, value)).add_errback(failures.record)
                 if acknowledged is not None:
                     sending.add_callback(acknowledged.record)
