@@ -3,7 +3,8 @@
 from importlib.resources import files
 from pathlib import Path
 
-TOPICS: tuple[str, ...] = ("checkins", "proximity", "case_reports", "venues")
+CASE_REPORTS_TOPIC = "case_reports"
+TOPICS: tuple[str, ...] = ("checkins", "proximity", CASE_REPORTS_TOPIC, "venues")
 
 
 def schema_dir() -> Path:

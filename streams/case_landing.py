@@ -10,10 +10,9 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from schemas import CASE_REPORTS_TOPIC
 from streams.status import PartitionLag, lake_status
 from tracelake.core.settings import Settings
-
-CASE_REPORTS = "case_reports"
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ def landing_of(reports: Sequence[CaseReport], lag: Sequence[PartitionLag] | None
     landing.committed = {
         str(partition.partition): partition.committed or 0
         for partition in lag
-        if partition.topic == CASE_REPORTS
+        if partition.topic == CASE_REPORTS_TOPIC
     }
     pending = [report for report in reports if landing.committed.get(str(report.partition), 0) <= report.offset]
     if pending:

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from schemas import CASE_REPORTS_TOPIC
 from tracelake.core.events import Accepted, judge
 from tracelake.core.settings import Settings
 from tracelake.core.vault import resolve_key
@@ -29,7 +30,6 @@ DECISION_KINDS = frozenset({"confirmed", "discarded"})
 """Reports that change who is an F0, so change who is exposed; `isolated` only shortens windows."""
 
 KAFKA_CONNECTION_ID = "kafka_default"
-CASE_REPORTS_TOPIC = "case_reports"
 
 
 class AirflowSettings(Settings):
