@@ -19,8 +19,18 @@ LOYALTY = 0.7
 
 def spell_ids(population: Population, person: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One written id per event for the given people (an object array of str)."""
+    return write_ids(population, person, spellings(population, person, rng))
+
+
+def spellings(population: Population, person: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The form (index into PHONE_FORMS) each event writes its person's phone in: all of `spell_ids`'s draws."""
     usual = population.spelling[person]
-    form = np.where(rng.random(person.size) < LOYALTY, usual, rng.integers(0, len(PHONE_FORMS), person.size))
+    chosen = np.where(rng.random(person.size) < LOYALTY, usual, rng.integers(0, len(PHONE_FORMS), person.size))
+    return chosen.astype(np.int8)  # one per event, kept until the events are written
+
+
+def write_ids(population: Population, person: np.ndarray, form: np.ndarray) -> np.ndarray:
+    """The given people's ids written in the given forms (citizen IDs have only one): an object array of str."""
     out = np.empty(person.size, dtype=object)
     phone = population.phone[person]
     by_phone = phone >= 0

@@ -6,7 +6,7 @@ from simulator import clock
 from simulator.bluetooth import Sightings
 from simulator.cases import CONFIRMED, ISOLATED, KINDS, CaseReports
 from simulator.events import NULL, EventBatch, event_ids
-from simulator.identity import spell_ids
+from simulator.identity import spell_ids, spellings, write_ids
 from simulator.population import Population
 from simulator.province import Province
 from simulator.routines import SOURCES, Stays
@@ -23,22 +23,24 @@ OS_NAMES = np.array(["android", "ios"], dtype=object)
 
 
 def _maybe_null(present: np.ndarray, null_share: float, rng: np.random.Generator) -> np.ndarray:
-    return np.where(present, 1, np.where(rng.random(present.size) < null_share, NULL, 0))
+    return np.where(present, 1, np.where(rng.random(present.size) < null_share, NULL, 0)).astype(np.int8)
 
 
 def checkins(stays: Stays, population: Population, venues: Venues, id_prefix: str, offset: int,
              rng: np.random.Generator) -> EventBatch:
-    style = clock.styles(stays.person.size, CHECKIN_STYLES, rng)
-    source = np.array([*SOURCES, ""], dtype=object)[stays.source]
+    style = clock.styles(stays.person.size, CHECKIN_STYLES, rng).astype(np.int8)
+    form = spellings(population, stays.person, rng)
+    source = np.array([*SOURCES, ""], dtype=object)
     return EventBatch(
         "checkins",
+        stays.person.size,
         {
-            "event_id": event_ids(id_prefix, stays.person.size),
-            "person_id": spell_ids(population, stays.person, rng),
-            "venue_id": venues.venue_id[stays.venue],
-            "checkin_at": clock.render_times(stays.arrive, style, offset),
-            "checkout_at": clock.render_times(stays.leave, style, offset),
-            "source": source,
+            "event_id": event_ids(id_prefix),
+            "person_id": lambda rows: write_ids(population, stays.person[rows], form[rows]),
+            "venue_id": lambda rows: venues.venue_id[stays.venue[rows]],
+            "checkin_at": lambda rows: clock.render_times(stays.arrive[rows], style[rows], offset),
+            "checkout_at": lambda rows: clock.render_times(stays.leave[rows], style[rows], offset),
+            "source": lambda rows: source[stays.source[rows]],
         },
         {
             "checkout_at": _maybe_null(stays.checkout, NULL_CHECKOUT, rng),
@@ -51,17 +53,21 @@ def proximity(seen: Sightings, population: Population, id_prefix: str, offset: i
               rng: np.random.Generator) -> EventBatch:
     n = seen.reporter.size
     android_peer = ~population.ios[seen.contact]
+    reporter_form = spellings(population, seen.reporter, rng)
+    contact_form = spellings(population, seen.contact, rng)
+    style = clock.styles(n, SIGHTING_STYLES, rng).astype(np.int8)
     return EventBatch(
         "proximity",
+        n,
         {
-            "event_id": event_ids(id_prefix, n),
-            "reporter_id": spell_ids(population, seen.reporter, rng),
-            "contact_id": spell_ids(population, seen.contact, rng),
+            "event_id": event_ids(id_prefix),
+            "reporter_id": lambda rows: write_ids(population, seen.reporter[rows], reporter_form[rows]),
+            "contact_id": lambda rows: write_ids(population, seen.contact[rows], contact_form[rows]),
             "rssi": seen.rssi,
-            "reporter_os": OS_NAMES[population.ios[seen.reporter].astype(np.int64)],
-            "contact_os": OS_NAMES[population.ios[seen.contact].astype(np.int64)],
-            "observed_at": clock.render_times(seen.at, clock.styles(n, SIGHTING_STYLES, rng), offset),
-            "tx_power": population.tx_power[seen.contact],
+            "reporter_os": lambda rows: OS_NAMES[population.ios[seen.reporter[rows]].astype(np.int64)],
+            "contact_os": lambda rows: OS_NAMES[population.ios[seen.contact[rows]].astype(np.int64)],
+            "observed_at": lambda rows: clock.render_times(seen.at[rows], style[rows], offset),
+            "tx_power": lambda rows: population.tx_power[seen.contact[rows]],
         },
         {"tx_power": _maybe_null(android_peer & (rng.random(n) < 0.9), 0.2, rng)},
     )
@@ -75,8 +81,9 @@ def case_reports(cases: CaseReports, rows: np.ndarray, population: Population, i
     onset = np.array([cases.onset_date[r] for r in rows.tolist()], dtype=object)
     return EventBatch(
         "case_reports",
+        rows.size,
         {
-            "event_id": event_ids(id_prefix, rows.size),
+            "event_id": event_ids(id_prefix),
             "person_id": spell_ids(population, cases.person[rows], rng),
             "kind": np.array(KINDS, dtype=object)[kind],
             "reported_at": clock.render_times(cases.reported_at[rows], style, offset),
@@ -98,8 +105,9 @@ def venue_registry(venues: Venues, province: Province, id_prefix: str,
     located = _maybe_null(rng.random(rows.size) >= 0.02, 0.5, rng)
     return EventBatch(
         "venues",
+        rows.size,
         {
-            "event_id": event_ids(id_prefix, rows.size),
+            "event_id": event_ids(id_prefix),
             "venue_id": venues.venue_id[rows],
             "name": np.array(venues.name, dtype=object)[rows],
             "district_code": np.array([d.code for d in province.districts], dtype=object)[venues.district[rows]],

@@ -84,6 +84,6 @@ class TopicWriter:
             record["event_id"] = f"{id_prefix}-x{k:06d}"
             defect = self._defects[self._next_defect % len(self._defects)]
             self._next_defect += 1
-            lines.append(corrupt(record, defect, rng))
+            lines.append(bytes(memoryview(corrupt(record, defect, rng))))  # alone, not in orjson's 4 KiB
             self.tally.malformed[defect.reason] += 1
         return lines
