@@ -234,8 +234,8 @@ def trace_and_export(work: Path, day: date, engine: str) -> tuple[float, float]:
 
 
 def start_trigger_group_at_end(bootstrap: str) -> None:
-    """Commit the trigger group's offsets at the end of `case_reports`: it reacts to new reports only,
-    as a triggerer that has been running all along (the daily run covers the history)."""
+    """Commit the trigger group's offsets at the end of `case_reports` before each run: it reacts to the new
+    report only, as a triggerer that has been running all along and has fired on every earlier one."""
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=TRIGGER_GROUP, enable_auto_commit=False)
@@ -430,6 +430,7 @@ def one_run(number: int, person: str, module: Any, work: Path, day: date, bootst
             landing: LandingClock, log: Callable[[str], None]) -> RunResult:
     """Send one report and follow it through the lander, the trigger and the DAG to the worklists."""
     zone = module.RULES.zone
+    start_trigger_group_at_end(bootstrap)
     moments = Moments()
     (watcher,) = module.CASE_DECISIONS.watchers
     trigger = TriggerThread(watcher.trigger, moments)
@@ -550,7 +551,6 @@ def _bench(arguments: argparse.Namespace, work: Path, day: date, log: Callable[[
             "TRACELAKE_CASE_TRIGGER_GROUP": TRIGGER_GROUP,
             "AIRFLOW_CONN_KAFKA_DEFAULT": kafka_connection(settings) or "",
         })
-        start_trigger_group_at_end(broker.bootstrap)
         module = _dag_module()
         sync_dags()
         landing = LandingClock()
