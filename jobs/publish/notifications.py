@@ -7,69 +7,39 @@ else (no source, no case, no other person's number). People known only by a
 citizen ID cannot be texted: their row carries the ID instead of a number, so
 the tracers see who still needs a phone number, and nobody drops out.
 
-Cells go through `jobs.spreadsheet`: a venue named like a formula stays text.
+Cells go through `jobs.spreadsheet` (a column at a time, `jobs.publish.csv_columns`): a venue named like a
+formula stays text. The message is put together in SQL (`NOTIFY_SELECT`), so a district of a hundred
+thousand people to text is one query and one write, not a Python call per person.
 """
 
-import csv
-import io
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
+import pyarrow as pa
 
-from jobs.spreadsheet import safe_row
+from jobs.publish.csv_columns import csv_bytes, safe_column
 
 NOTIFY_FILE = "notify.csv"
 COLUMNS = ("number", "citizen_id", "message")
-CSV_ENCODING = "utf-8-sig"
 HOTLINE = "1900 9095"
 """The Ministry of Health's hotline."""
 
+NOTIFY_SELECT = f"""
+    CASE WHEN starts_with(person_id, '+') THEN person_id ELSE '' END AS number,
+    CASE WHEN starts_with(person_id, '+') THEN '' ELSE person_id END AS citizen_id,
+    'Thông báo y tế: bạn có thể đã tiếp xúc với '
+    || CASE WHEN tier = 'F1' THEN 'người nhiễm COVID-19' ELSE 'người đã tiếp xúc gần với ca COVID-19' END
+    || CASE WHEN channel = 'venue' AND coalesce(place, '') <> '' THEN ' tại ' || place
+            WHEN channel = 'ble' THEN ' qua Bluezone'
+            ELSE '' END
+    || ' ngày ' || strftime(timezone($zone, last_exposure_at), '%d/%m') || '. '
+    || 'Hãy tự theo dõi sức khỏe 14 ngày, hạn chế tiếp xúc và gọi {HOTLINE} nếu có triệu chứng.' AS message
+"""
+"""The three columns of `notify.csv`, from a person's `person_id`, `tier`, `last_exposure_at`, the `channel`
+of their latest exposure (`venue`, `ble`, or null when the contact graph does not know them) and its `place`
+(the venue's name, or id when the venue is not registered); `$zone` is the rules' time zone.
 
-@dataclass(frozen=True)
-class Notice:
-    """One person to text: who, their tier, and where and when they were last exposed."""
-
-    person_id: str
-    tier: str
-    last_exposure_at: datetime
-    channel: str | None
-    """Of the latest exposure: `venue`, `ble`, or None when the contact graph does not know the person."""
-    place: str | None
-    """The latest exposure's venue name (or id, when the venue is not registered)."""
-
-
-def _where(notice: Notice) -> str:
-    if notice.channel == "venue" and notice.place:
-        return f" tại {notice.place}"
-    if notice.channel == "ble":
-        return " qua Bluezone"
-    return ""
+The text: an F1 was near a case, anyone further down near someone who was; where (the venue, or Bluezone)
+and the local day of their latest exposure; nothing about anyone else."""
 
 
-def message(notice: Notice, zone: ZoneInfo) -> str:
-    """The text: an F1 was near a case, anyone further down near someone who was."""
-    who = "người nhiễm COVID-19" if notice.tier == "F1" else "người đã tiếp xúc gần với ca COVID-19"
-    day = notice.last_exposure_at.astimezone(zone).strftime("%d/%m")
-    return (
-        f"Thông báo y tế: bạn có thể đã tiếp xúc với {who}{_where(notice)} ngày {day}. "
-        f"Hãy tự theo dõi sức khỏe 14 ngày, hạn chế tiếp xúc và gọi {HOTLINE} nếu có triệu chứng."
-    )
-
-
-def notify_csv(notices: Sequence[Notice], zone: ZoneInfo) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for notice in notices:
-        phone = notice.person_id.startswith("+")
-        writer.writerow(
-            safe_row(
-                {
-                    "number": notice.person_id if phone else "",
-                    "citizen_id": "" if phone else notice.person_id,
-                    "message": message(notice, zone),
-                }
-            )
-        )
-    return buffer.getvalue().encode(CSV_ENCODING)
+def notify_csv(notices: pa.Table) -> bytes:
+    """The CSV of a district's rows of `NOTIFY_SELECT`, formula-safe, UTF-8 with a byte-order mark."""
+    return csv_bytes(COLUMNS, [safe_column(notices[column]) for column in COLUMNS])

@@ -14,28 +14,27 @@ scanned).
 
 A district's team makes so many calls a day (`jobs.publish.capacity`): its worklist
 holds the top of its ranking up to that many, and everyone below goes to the
-notification list (`jobs.publish.notifications`), so nobody is left out. The ranking
-and the split are one DuckDB query; only the people to call get a reason
-written out.
+notification list (`jobs.publish.notifications`), so nobody is left out. The ranking,
+the split, the reasons and the messages are DuckDB queries and the files are
+written from their Arrow tables a column at a time (`jobs.publish.csv_columns`):
+no Python call per person, so a province's million rows cost what their writing
+costs.
 
 This is the one place besides the export where people are re-identified: the
 contact graph carries pseudonyms, the identity vault maps them back. The files
 go under `exports/`, never into the analysts' views.
 """
 
-import csv
-import io
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import duckdb
 import phonenumbers
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
@@ -43,9 +42,9 @@ from jobs.publication import DIRECT, DayOutputs
 from jobs.publish.analyst_db import UNKNOWN_DISTRICT, register_lake_views
 from jobs.publish.capacity import days_to_clear
 from jobs.publish.changes import STATUSES, diff
-from jobs.publish.notifications import NOTIFY_FILE, Notice, notify_csv
-from jobs.spreadsheet import safe_row
-from schemas.lake import EXPOSURES_EXPORT
+from jobs.publish.csv_columns import csv_bytes, safe_column
+from jobs.publish.notifications import NOTIFY_FILE, NOTIFY_SELECT, notify_csv
+from schemas.lake import EXPOSURES_EXPORT, UTC_TIME
 from tracelake.core.audit import record_reidentification
 from tracelake.core.lake import EXPORTS, NOTIFICATIONS, Lake, filesystem, join, write_atomically, write_bytes_atomically
 from tracelake.core.rules import Rules
@@ -54,8 +53,6 @@ from tracelake.core.vault import read_identities, vault_key_fingerprint
 WORKLISTS = "worklists"
 IMPUTED_TEXT = "giờ ra ước tính"
 """Said of an exposure whose end is the default stay: nobody scanned the check-out."""
-CSV_ENCODING = "utf-8-sig"
-"""With a byte-order mark: Excel, which most tracers open the CSV in, then shows Vietnamese correctly."""
 
 COLUMNS: tuple[str, ...] = (
     "priority",
@@ -165,28 +162,6 @@ class Contact:
     """The exposure rests on a default stay (null in days traced before the flag)."""
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One person to call, at their place in the district's ranking."""
-
-    person_id: str
-    tier: str
-    first_exposure_at: datetime
-    last_exposure_at: datetime
-    exposure_minutes: float
-    channels: tuple[str, ...]
-    case_ids: tuple[str, ...]
-    venue_ids: tuple[str, ...]
-    rules_version: str
-    district: str
-    district_basis: str
-    imputed_checkout: bool | None
-    risk_score: float | None
-    priority: int
-    change: str
-    contacts: tuple[Contact, ...]
-
-
 def phone_to_dial(person_id: str) -> str:
     """The number as a Vietnamese tracer dials it (`0912 345 678`); empty for a citizen ID.
 
@@ -203,67 +178,166 @@ def phone_to_dial(person_id: str) -> str:
     return national if national.startswith("0") else "0" + national
 
 
-def _minutes_text(minutes: float) -> str:
-    return f"{max(1, int(minutes + 0.5))} phút"
+_VN_NUMBER = r"^\+84[0-9]{5,14}$"
+_SHAPE_PREFIX = len("+84") + 5
+"""libphonenumber formats a `+84` number by its first national digits (at most three, after a national
+prefix 0, in VN's leading-digit patterns) and its count of digits (its format patterns are runs of `\\d`):
+numbers sharing their first five national digits and their length are written alike."""
+
+Template = tuple[str | tuple[int, int], ...]
+"""A way of writing a number: literal text, and (start, stop) slices of the E.164 id."""
 
 
-def _clock(instant: datetime, zone: ZoneInfo) -> str:
-    return instant.astimezone(zone).strftime("%H:%M")
+def _template(number: str) -> Template | None:
+    """How `phone_to_dial` writes the numbers shaped like `number`; None when it cannot be told from the shape.
+
+    The digits of the written form are matched from the end with those of the id after its shape prefix;
+    the template is then checked on two other numbers of the same shape, digits changed.
+    """
+    written = phone_to_dial(number)
+    pieces: list[str | int] = []
+    position = len(number) - 1
+    for character in reversed(written):
+        if position >= _SHAPE_PREFIX and character == number[position]:
+            pieces.append(position)
+            position -= 1
+        else:
+            pieces.append(character)
+    if position >= _SHAPE_PREFIX:
+        return None
+    template: list[str | tuple[int, int]] = []
+    for piece in reversed(pieces):
+        if isinstance(piece, int):
+            last = template[-1] if template else None
+            if isinstance(last, tuple) and last[1] == piece:
+                template[-1] = (last[0], piece + 1)
+            else:
+                template.append((piece, piece + 1))
+        elif template and isinstance(template[-1], str):
+            template[-1] += piece
+        else:
+            template.append(piece)
+    for shift in (1, 3):
+        other = number[:_SHAPE_PREFIX] + "".join(str((int(d) + shift) % 10) for d in number[_SHAPE_PREFIX:])
+        if _filled(tuple(template), pa.array([other]))[0].as_py() != phone_to_dial(other):
+            return None
+    return tuple(template)
 
 
-def _day_text(instant: datetime, zone: ZoneInfo) -> str:
-    return instant.astimezone(zone).strftime("%d/%m")
+def _filled(template: Template, numbers: pa.Array) -> pa.Array:
+    parts = [
+        piece if isinstance(piece, str) else pc.utf8_slice_codeunits(numbers, piece[0], piece[1])
+        for piece in template
+    ]
+    if not any(isinstance(part, pa.Array) for part in parts):
+        return pa.array([template[0] if template else ""] * len(numbers), pa.string())
+    return pc.binary_join_element_wise(*parts, "")
 
 
-def _span_text(start: datetime, end: datetime, zone: ZoneInfo) -> str:
-    if start.astimezone(zone).date() == end.astimezone(zone).date():
-        return f"{_clock(start, zone)}–{_clock(end, zone)} ngày {_day_text(start, zone)}"
-    return f"{_clock(start, zone)} ngày {_day_text(start, zone)}–{_clock(end, zone)} ngày {_day_text(end, zone)}"
+def dial_column(person_ids: pa.Array) -> pa.Array:
+    """`phone_to_dial` of each id: libphonenumber is asked once per shape of `+84` number (see `_SHAPE_PREFIX`),
+    once per other id starting with `+`; a citizen ID needs nothing."""
+    ids = pc.fill_null(person_ids, "")
+    dialed = pa.array([""] * len(ids), pa.string())
+    shaped = pc.match_substring_regex(ids, _VN_NUMBER)
+    numbers = ids.filter(shaped)
+    keys = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(numbers, 0, _SHAPE_PREFIX), pc.cast(pc.utf8_length(numbers), pa.string()), ":"
+    )
+    shapes = pc.unique(keys)
+    firsts = pc.take(numbers, pc.index_in(shapes, keys)).to_pylist()
+    templates = [_template(first) for first in firsts]
+    by_shape = pc.take(pa.array(range(len(shapes)), pa.int64()), pc.index_in(keys, shapes))
+    written = pa.array([""] * len(numbers), pa.string())
+    for shape, template in enumerate(templates):
+        mask = pc.equal(by_shape, shape)
+        chosen = numbers.filter(mask)
+        if template is None:
+            text = pa.array([phone_to_dial(number) for number in chosen.to_pylist()], pa.string())
+        else:
+            text = _filled(template, chosen)
+        written = pc.replace_with_mask(written, mask, text)
+    dialed = pc.replace_with_mask(dialed, shaped, written)
+    other = pc.and_(pc.starts_with(ids, "+"), pc.invert(shaped))
+    if pc.any(other).as_py():
+        others = pa.array([phone_to_dial(number) for number in ids.filter(other).to_pylist()], pa.string())
+        dialed = pc.replace_with_mask(dialed, other, others)
+    return dialed
 
 
-def _whom(tiers: Sequence[str]) -> str:
-    counted = sorted(set(tiers))
-    parts = [f"{tiers.count(tier)} {tier}" if tiers.count(tier) > 1 else tier for tier in counted]
-    return f"(tiếp xúc với {', '.join(parts)})"
+def _reasons(edges: str) -> str:
+    """A CTE list ending in `reasons(pseudonym, reason)`: each person's exposures as a tracer would say them.
+
+    `edges` is a relation of contact-graph edges into the listed people: `pseudonym` (the target),
+    `source`, `tier` (the source's), `channel`, `venue_id`, `venue_name`, `start`, `end`, `minutes` and
+    `imputed` (the exposure rests on a default stay). Lines come oldest first. Venue exposures sharing a
+    place and a time read as one line ("... (tiếp xúc với 2 F0)"), marked "(giờ ra ước tính)" when one of
+    them rests on a default stay; Bluetooth pieces add up (in the order of the edges) per source person
+    and local day, the way the rules judge them.
+    """
+    return f"""
+    reason_edges AS (
+        SELECT pseudonym, source, tier, channel, start, "end", minutes, coalesce(imputed, false) AS imputed,
+               coalesce(nullif(venue_name, ''), 'địa điểm ' || coalesce(nullif(venue_id, ''), 'không rõ')) AS place,
+               timezone($zone, start) AS local_start, timezone($zone, "end") AS local_end
+        FROM {edges}
+    ), venue_tiers AS (
+        SELECT pseudonym, place, start, "end", any_value(local_start) AS local_start,
+               any_value(local_end) AS local_end, tier, count(*) AS edges, bool_or(imputed) AS imputed
+        FROM reason_edges WHERE channel = 'venue'
+        GROUP BY pseudonym, place, start, "end", tier
+    ), venue_lines AS (
+        SELECT pseudonym, start,
+               'Cùng có mặt tại ' || place || ' '
+               || CASE WHEN CAST(any_value(local_start) AS DATE) = CAST(any_value(local_end) AS DATE)
+                       THEN strftime(any_value(local_start), '%H:%M') || '–' || strftime(any_value(local_end), '%H:%M')
+                            || ' ngày ' || strftime(any_value(local_start), '%d/%m')
+                       ELSE strftime(any_value(local_start), '%H:%M ngày %d/%m') || '–'
+                            || strftime(any_value(local_end), '%H:%M ngày %d/%m') END
+               || CASE WHEN bool_or(imputed) THEN ' ({IMPUTED_TEXT})' ELSE '' END
+               || ' (tiếp xúc với '
+               || string_agg(CASE WHEN edges > 1 THEN edges || ' ' || tier ELSE tier END, ', ' ORDER BY tier)
+               || ')' AS line
+        FROM venue_tiers GROUP BY pseudonym, place, start, "end"
+    ), ble_lines AS (
+        SELECT pseudonym, min(start) AS start,
+               'Bluetooth: '
+               || greatest(1, CAST(trunc(list_reduce(list(minutes ORDER BY start, "end"), lambda a, b: a + b) + 0.5)
+                                   AS BIGINT))
+               || ' phút ngày ' || strftime(CAST(local_start AS DATE), '%d/%m')
+               || ' (tiếp xúc với ' || first(tier ORDER BY start, "end") || ')' AS line
+        FROM (SELECT * REPLACE (CAST(local_start AS DATE) AS local_start) FROM reason_edges WHERE channel <> 'venue')
+        GROUP BY pseudonym, local_start, source
+    ), reasons AS (
+        SELECT pseudonym, string_agg(line, '; ' ORDER BY start, line) AS reason
+        FROM (SELECT * FROM venue_lines UNION ALL SELECT * FROM ble_lines)
+        GROUP BY pseudonym
+    )
+    """
 
 
 def reason_text(contacts: Iterable[Contact], zone: ZoneInfo) -> str:
-    """Each exposure as a tracer would say it, oldest first.
-
-    Venue exposures sharing a place and a time read as one line ("... (tiếp xúc
-    với 2 F0)"), marked "(giờ ra ước tính)" when one of them rests on a
-    default stay; Bluetooth pieces add up per source person and local day, the
-    way the rules judge them.
-    """
-    venue_groups: dict[tuple[str, datetime, datetime], list[Contact]] = defaultdict(list)
-    ble_groups: dict[tuple[date, str], list[Contact]] = defaultdict(list)
-    for contact in contacts:
-        if contact.channel == "venue":
-            place = contact.venue_name or f"địa điểm {contact.venue_id or 'không rõ'}"
-            venue_groups[(place, contact.start, contact.end)].append(contact)
-        else:
-            ble_groups[(contact.start.astimezone(zone).date(), contact.source_pseudonym)].append(contact)
-    lines: list[tuple[datetime, str]] = []
-    for (place, start, end), together in venue_groups.items():
-        estimated = f" ({IMPUTED_TEXT})" if any(contact.imputed_checkout for contact in together) else ""
-        whom = _whom([contact.source_tier for contact in together])
-        lines.append((start, f"Cùng có mặt tại {place} {_span_text(start, end, zone)}{estimated} {whom}"))
-    for (day, _source), pieces in ble_groups.items():
-        minutes = sum(piece.minutes for piece in pieces)
-        first = min(piece.start for piece in pieces)
-        text = f"Bluetooth: {_minutes_text(minutes)} ngày {day.strftime('%d/%m')} {_whom([pieces[0].source_tier])}"
-        lines.append((first, text))
-    return "; ".join(text for _start, text in sorted(lines))
-
-
-def _fallback_reason(entry: Entry, zone: ZoneInfo) -> str:
-    """When the vault cannot link a person to the contact graph: say what the export knows."""
-    ways = " và ".join("địa điểm" if channel == "venue" else "Bluetooth" for channel in entry.channels)
-    estimated = f" ({IMPUTED_TEXT})" if entry.imputed_checkout else ""
-    return (
-        f"Tiếp xúc qua {ways or 'không rõ'}: {_minutes_text(entry.exposure_minutes)}, "
-        f"lần cuối {_clock(entry.last_exposure_at, zone)} ngày {_day_text(entry.last_exposure_at, zone)}{estimated}"
+    """Each exposure as a tracer would say it, oldest first (the worklists' `_reasons`, for one person)."""
+    edges = pa.Table.from_pylist(
+        [
+            {"pseudonym": "", "source": contact.source_pseudonym, "tier": contact.source_tier,
+             "channel": contact.channel, "venue_id": contact.venue_id, "venue_name": contact.venue_name,
+             "start": contact.start, "end": contact.end, "minutes": float(contact.minutes),
+             "imputed": contact.imputed_checkout}
+            for contact in contacts
+        ],
+        schema=pa.schema([("pseudonym", pa.string()), ("source", pa.string()), ("tier", pa.string()),
+                          ("channel", pa.string()), ("venue_id", pa.string()), ("venue_name", pa.string()),
+                          ("start", UTC_TIME), ("end", UTC_TIME), ("minutes", pa.float64()), ("imputed", pa.bool_())]),
     )
+    con = duckdb.connect()
+    try:
+        con.register("reason_input", edges)
+        sql = f"WITH {_reasons('reason_input')} SELECT reason FROM reasons"
+        found = con.execute(sql, {"zone": zone.key}).fetchall()
+    finally:
+        con.close()
+    return found[0][0] if found else ""
 
 
 def _read_export(lake: Lake, day: date, outputs: DayOutputs) -> pa.Table:
@@ -309,23 +383,48 @@ FROM placed p LEFT JOIN capacity c ON c.district_code = p.district
 """
 """Every person of the export with their district, its calls a day and their place in its ranking."""
 
-_TO_CALL = """
-SELECT person_id, tier, first_exposure_at, last_exposure_at, exposure_minutes, channels, case_ids, venue_ids,
-       rules_version, district, district_basis, imputed_checkout, risk_score, priority, change, pseudonym
-FROM ranked WHERE priority <= calls_per_day ORDER BY district, priority
+_TO_CALL = f"""
+WITH called AS (SELECT * FROM ranked WHERE priority <= calls_per_day),
+their_edges AS (
+    SELECT c.target_pseudonym AS pseudonym, c.source_pseudonym AS source, c.source_tier AS tier, c.channel,
+           c.venue_id, v.name AS venue_name, c.exposure_start AS start, c.exposure_end AS "end",
+           c.exposure_minutes AS minutes, c.imputed_checkout AS imputed
+    FROM contacts c
+    JOIN (SELECT DISTINCT pseudonym FROM called) r ON r.pseudonym = c.target_pseudonym
+    LEFT JOIN venues v ON v.venue_id = c.venue_id
+    WHERE c.date = $day
+),
+{_reasons("their_edges")},
+venue_names AS (
+    SELECT u.person_id, string_agg(coalesce(v.name, u.venue_id), '; ' ORDER BY u.position) AS venues
+    FROM (SELECT person_id, unnest(venue_ids) AS venue_id, generate_subscripts(venue_ids, 1) AS position
+          FROM called) u
+    LEFT JOIN venues v ON v.venue_id = u.venue_id
+    GROUP BY u.person_id
+)
+SELECT c.priority, c.tier, c.change, c.person_id AS phone_or_citizen_id, c.risk_score,
+       coalesce(r.reason,
+                'Tiếp xúc qua '
+                || coalesce(nullif(array_to_string(list_transform(
+                       c.channels, lambda channel: CASE WHEN channel = 'venue' THEN 'địa điểm' ELSE 'Bluetooth' END),
+                       ' và '), ''), 'không rõ')
+                || ': ' || greatest(1, CAST(trunc(c.exposure_minutes + 0.5) AS BIGINT)) || ' phút, lần cuối '
+                || strftime(timezone($zone, c.last_exposure_at), '%H:%M ngày %d/%m')
+                || CASE WHEN c.imputed_checkout THEN ' ({IMPUTED_TEXT})' ELSE '' END) AS reason,
+       c.last_exposure_at AS last_exposure_local, c.first_exposure_at AS first_exposure_local, c.exposure_minutes,
+       array_to_string(c.channels, ', ') AS channels, coalesce(n.venues, '') AS venues, c.district,
+       c.district_basis, array_to_string(c.case_ids, ', ') AS source_case_ids, c.rules_version,
+       strftime(timezone($zone, c.last_exposure_at), '%Y-%m-%d %H:%M') AS last_exposure_text,
+       strftime(timezone($zone, c.first_exposure_at), '%Y-%m-%d %H:%M') AS first_exposure_text
+FROM called c
+LEFT JOIN reasons r ON r.pseudonym = c.pseudonym
+LEFT JOIN venue_names n ON n.person_id = c.person_id
+ORDER BY c.district, c.priority
 """
+"""The people each district calls today, in order, each row as the worklist writes it (but the rounded numbers
+and the number to dial); a person the contact graph does not know gets what the export says instead of a reason."""
 
-_THEIR_CONTACTS = """
-SELECT c.target_pseudonym, c.source_pseudonym, c.source_tier, c.channel, c.venue_id, v.name,
-       c.exposure_start, c.exposure_end, c.exposure_minutes, c.imputed_checkout
-FROM contacts c
-JOIN (SELECT DISTINCT pseudonym FROM ranked WHERE priority <= calls_per_day) r ON r.pseudonym = c.target_pseudonym
-LEFT JOIN venues v ON v.venue_id = c.venue_id
-WHERE c.date = $day
-ORDER BY c.exposure_start, c.exposure_end, c.source_pseudonym
-"""
-
-_TO_NOTIFY = """
+_TO_NOTIFY = f"""
 WITH latest AS (
     SELECT c.target_pseudonym, c.channel, c.venue_id
     FROM contacts c
@@ -333,14 +432,19 @@ WITH latest AS (
     WHERE c.date = $day
     QUALIFY row_number() OVER (
         PARTITION BY c.target_pseudonym ORDER BY c.exposure_end DESC, c.channel = 'venue' DESC, c.venue_id) = 1
+), notified AS (
+    SELECT r.district, r.priority, r.person_id, r.tier, r.last_exposure_at, l.channel,
+           coalesce(v.name, l.venue_id) AS place
+    FROM ranked r
+    LEFT JOIN latest l ON l.target_pseudonym = r.pseudonym
+    LEFT JOIN venues v ON v.venue_id = l.venue_id
+    WHERE r.priority > r.calls_per_day
 )
-SELECT r.district, r.person_id, r.tier, r.last_exposure_at, l.channel, coalesce(v.name, l.venue_id)
-FROM ranked r
-LEFT JOIN latest l ON l.target_pseudonym = r.pseudonym
-LEFT JOIN venues v ON v.venue_id = l.venue_id
-WHERE r.priority > r.calls_per_day
-ORDER BY r.district, r.priority
+SELECT district, {NOTIFY_SELECT}
+FROM notified
+ORDER BY district, priority
 """
+"""Per district, the people below its calls of the day, in ranking order, as their notification rows."""
 
 _DISTRICTS = """
 SELECT district, count(*) FILTER (WHERE tier = 'F1'), count(*) FILTER (WHERE tier = 'F2'), count(*),
@@ -361,90 +465,49 @@ def _capacity_table(capacity: Mapping[str, int]) -> pa.Table:
     )
 
 
-def _to_call(con: duckdb.DuckDBPyConnection, day: date) -> list[Entry]:
-    """The people each district calls today, in order, each with their contacts."""
-    rows = con.execute(_TO_CALL).fetchall()
-    contacts: dict[str, list[Contact]] = defaultdict(list)
-    for target, *edge in con.execute(_THEIR_CONTACTS, {"day": day}).fetchall():
-        contacts[target].append(Contact(*edge))
-    return [
-        Entry(
-            person_id=person_id,
-            tier=tier,
-            first_exposure_at=first,
-            last_exposure_at=last,
-            exposure_minutes=minutes,
-            channels=tuple(channels),
-            case_ids=tuple(case_ids),
-            venue_ids=tuple(venue_ids),
-            rules_version=version,
-            district=district,
-            district_basis=basis,
-            imputed_checkout=imputed,
-            risk_score=risk,
-            priority=priority,
-            change=change,
-            contacts=tuple(contacts.get(pseudonym, ())) if pseudonym else (),
-        )
-        for (person_id, tier, first, last, minutes, channels, case_ids, venue_ids, version, district, basis,
-             imputed, risk, priority, change, pseudonym) in rows
-    ]
+def _rounded(values: pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
+    """`round(value, 1)` of each number and its CSV text (`str`, None as empty), Python's own rounding
+    computed once per distinct value."""
+    values = values.combine_chunks()
+    distinct = pc.unique(values)
+    rounded = [None if value is None else round(value, 1) for value in distinct.to_pylist()]
+    positions = pc.index_in(values, distinct)
+    numbers = pc.take(pa.array(rounded, pa.float64()), positions)
+    texts = pc.take(pa.array(["" if value is None else str(value) for value in rounded], pa.string()), positions)
+    return numbers, texts
 
 
-def _to_notify(con: duckdb.DuckDBPyConnection, day: date) -> dict[str, list[Notice]]:
-    """Per district, the people below its calls of the day, in ranking order."""
-    notices: dict[str, list[Notice]] = defaultdict(list)
-    for district, *fields in con.execute(_TO_NOTIFY, {"day": day}).fetchall():
-        notices[district].append(Notice(*fields))
-    return notices
+def _worklist_tables(called: pa.Table, zone: str) -> tuple[pa.Table, pa.Table]:
+    """The Parquet table of the people to call and the CSV's cells (strings, formula-safe), row for row."""
+    risk, risk_text = _rounded(called["risk_score"])
+    minutes, minutes_text = _rounded(called["exposure_minutes"])
+    dial = dial_column(called["phone_or_citizen_id"].combine_chunks())
+    replaced = {"phone_to_dial": dial, "risk_score": risk, "exposure_minutes": minutes}
+    schema = worklist_schema(zone)
+    table = pa.Table.from_arrays(
+        [replaced[name] if name in replaced else called[name] for name in COLUMNS], names=list(COLUMNS)
+    ).cast(schema)
+    texts = {
+        "priority": pc.cast(called["priority"], pa.string()),
+        "phone_to_dial": dial,
+        "risk_score": risk_text,
+        "exposure_minutes": minutes_text,
+        "last_exposure_local": called["last_exposure_text"],
+        "first_exposure_local": called["first_exposure_text"],
+    }
+    cells = pa.table({name: safe_column(texts[name] if name in texts else called[name]) for name in COLUMNS})
+    return table, cells
 
 
-def _venue_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    return dict(con.execute("SELECT venue_id, name FROM venues").fetchall())
-
-
-def _rows(entries: Sequence[Entry], zone: ZoneInfo, names: dict[str, str]) -> list[dict[str, Any]]:
-    rows = []
-    for entry in entries:
-        reason = reason_text(entry.contacts, zone) if entry.contacts else _fallback_reason(entry, zone)
-        rows.append(
-            {
-                "priority": entry.priority,
-                "tier": entry.tier,
-                "change": entry.change,
-                "phone_or_citizen_id": entry.person_id,
-                "phone_to_dial": phone_to_dial(entry.person_id),
-                "risk_score": None if entry.risk_score is None else round(entry.risk_score, 1),
-                "reason": reason,
-                "last_exposure_local": entry.last_exposure_at.astimezone(zone),
-                "first_exposure_local": entry.first_exposure_at.astimezone(zone),
-                "exposure_minutes": round(entry.exposure_minutes, 1),
-                "channels": ", ".join(entry.channels),
-                "venues": "; ".join(names.get(venue, venue) for venue in entry.venue_ids),
-                "district": entry.district,
-                "district_basis": entry.district_basis,
-                "source_case_ids": ", ".join(entry.case_ids),
-                "rules_version": entry.rules_version,
-            }
-        )
-    return rows
-
-
-def _csv_bytes(rows: Sequence[dict[str, Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            safe_row(
-                {
-                    **row,
-                    "last_exposure_local": row["last_exposure_local"].strftime("%Y-%m-%d %H:%M"),
-                    "first_exposure_local": row["first_exposure_local"].strftime("%Y-%m-%d %H:%M"),
-                }
-            )
-        )
-    return buffer.getvalue().encode(CSV_ENCODING)
+def district_runs(districts: pa.ChunkedArray) -> dict[str, tuple[int, int]]:
+    """Each district's (offset, length) in rows ordered by district."""
+    runs = pc.run_end_encode(districts.combine_chunks().cast(pa.string()))
+    ends = runs.run_ends.to_pylist()
+    starts = [0, *ends[:-1]] if ends else []
+    return {
+        district: (start, end - start)
+        for district, start, end in zip(runs.values.to_pylist(), starts, ends, strict=True)
+    }
 
 
 def district_dir_name(code: str) -> str:
@@ -478,13 +541,12 @@ def write_worklists(
     publication's staging tree; the summary names the published places).
     `changes` is each person's change since the previous published day
     (`jobs.publish.changes`, person_pseudonym and change); computed here when not given.
+    Every row is made in DuckDB and Arrow, each district's files cut from the same two tables.
     """
-    lake = Lake(lake_root)
-    zone = rules.zone
     con = duckdb.connect()
     try:
         register_lake_views(con, lake_root, rules, outputs)
-        con.register("export", _read_export(lake, day, outputs))
+        con.register("export", _read_export(Lake(lake_root), day, outputs))
         con.register("vault", read_identities(vault))
         con.register("capacity", _capacity_table(capacity or {}))
         con.register("changes", changes if changes is not None else diff(lake_root, day, rules, outputs)[0])
@@ -493,20 +555,19 @@ def write_worklists(
             {"day": day, "unknown": UNKNOWN_DISTRICT, "default_calls": rules.capacity.default_calls_per_day,
              "statuses": list(STATUSES)},
         )
-        entries = _to_call(con, day)
-        notices = _to_notify(con, day)
+        called = con.sql(_TO_CALL, params={"day": day, "zone": rules.timezone}).to_arrow_table()
+        notified = con.sql(_TO_NOTIFY, params={"day": day, "zone": rules.timezone}).to_arrow_table()
         districts = con.execute(_DISTRICTS).fetchall()
         unlinked = int(con.execute(_UNLINKED, {"day": day}).fetchall()[0][0])
-        names = _venue_names(con)
     finally:
         con.close()
     record_reidentification(
-        vault, day=day, output=join(EXPORTS, WORKLISTS), people=len(entries),
+        vault, day=day, output=join(EXPORTS, WORKLISTS), people=called.num_rows,
         key_fingerprint=vault_key_fingerprint(vault),
     )
-    if notices:
+    if notified.num_rows:
         record_reidentification(
-            vault, day=day, output=join(EXPORTS, NOTIFICATIONS), people=sum(map(len, notices.values())),
+            vault, day=day, output=join(EXPORTS, NOTIFICATIONS), people=notified.num_rows,
             key_fingerprint=vault_key_fingerprint(vault),
         )
 
@@ -517,30 +578,32 @@ def write_worklists(
         staged = outputs.target(replaced)
         if fs.get_file_info(staged).type == pafs.FileType.Directory:
             fs.delete_dir(staged)
-    by_district: dict[str, list[Entry]] = defaultdict(list)
-    for entry in entries:
-        by_district[entry.district].append(entry)
+    worklists, cells = _worklist_tables(called, rules.timezone)
+    to_call, to_notify = district_runs(called["district"]), district_runs(notified["district"])
 
-    schema = worklist_schema(rules.timezone)
     written: list[DistrictWorklist] = []
-    for district, f1, f2, people, to_notify, calls in districts:
-        rows = _rows(by_district[district], zone, names)
+    for district, f1, f2, people, notified_people, calls in districts:
+        offset, length = to_call.get(district, (0, 0))
         folder = join(directory, f"district={district_dir_name(district)}")
         staged_folder = outputs.target(folder)
         fs.create_dir(staged_folder, recursive=True)
         csv_path, parquet_path = join(folder, "worklist.csv"), join(folder, "worklist.parquet")
-        write_bytes_atomically(_csv_bytes(rows), fs, join(staged_folder, "worklist.csv"))
-        write_atomically(pa.Table.from_pylist(rows, schema=schema), fs, join(staged_folder, "worklist.parquet"))
+        rows = cells.slice(offset, length)
+        write_bytes_atomically(
+            csv_bytes(COLUMNS, [rows[name] for name in COLUMNS]), fs, join(staged_folder, "worklist.csv")
+        )
+        write_atomically(worklists.slice(offset, length), fs, join(staged_folder, "worklist.parquet"))
         notify_path = None
-        if district in notices:
+        if district in to_notify:
+            offset, length = to_notify[district]
             notify_folder = join(notifications, f"district={district_dir_name(district)}")
             staged_notify = outputs.target(notify_folder)
             fs.create_dir(staged_notify, recursive=True)
             notify_path = join(notify_folder, NOTIFY_FILE)
-            write_bytes_atomically(notify_csv(notices[district], zone), fs, join(staged_notify, NOTIFY_FILE))
+            write_bytes_atomically(notify_csv(notified.slice(offset, length)), fs, join(staged_notify, NOTIFY_FILE))
         written.append(
             DistrictWorklist(
-                district, f1, f2, people, to_notify, calls, _located(lake_root, root, csv_path),
+                district, f1, f2, people, notified_people, calls, _located(lake_root, root, csv_path),
                 _located(lake_root, root, parquet_path),
                 None if notify_path is None else _located(lake_root, root, notify_path),
             )
