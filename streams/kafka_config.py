@@ -30,15 +30,25 @@ def consumer_settings(bootstrap: str, group: str | None) -> dict[str, Any]:
     }
 
 
+LINGER_MS = 50
+BATCH_SIZE = 1024 * 1024
+COMPRESSION = "lz4"
+"""Measured with a bare kafka-python loop on the embedded broker (issue #16): the client's own CPU per
+message hardly moves with linger (5-100 ms), batch size (64 KiB-1 MiB), in-flight requests (1 or 5) or
+lz4, and gzip costs a third more. lz4 with batches as large as a 50 ms linger fills keeps the broker's
+copy of a day less than half as large (an in-memory Tansu holds every message) at no cost in speed."""
+
+
 def producer_settings(bootstrap: str) -> dict[str, Any]:
-    """KafkaProducer keyword arguments: idempotent, acks from every in-sync replica, batched."""
+    """KafkaProducer keyword arguments: idempotent, acks from every in-sync replica, batched, compressed."""
     return {
         "bootstrap_servers": bootstrap,
         "client_id": "tracelake-publisher",
         "enable_idempotence": True,
         "acks": "all",
-        "linger_ms": 20,
-        "batch_size": 256 * 1024,
+        "linger_ms": LINGER_MS,
+        "batch_size": BATCH_SIZE,
+        "compression_type": COMPRESSION,
     }
 
 

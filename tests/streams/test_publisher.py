@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer
 
+from streams import publisher
 from streams.broker import EmbeddedBroker
-from streams.publisher import NoEventsError, message_key, publish_events
+from streams.publisher import NoEventsError, event_lines, message_key, publish_events
 from tests.streams.conftest import Landing, checkin, sighting, venue
 
 
@@ -62,3 +63,25 @@ def test_nothing_to_send_is_a_clear_error(tmp_path: Path, kafka_broker: Embedded
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(NoEventsError, match=r"checkins\.jsonl"):
         publish_events(tmp_path, kafka_broker.bootstrap)
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 64, 1 << 20])
+def test_lines_are_the_same_whatever_the_read_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      block: int) -> None:
+    path = tmp_path / "checkins.jsonl"
+    path.write_bytes(b'{"a": 1}\r\n\n  \t\n{"b": "x y"}\r\r\n\xff\xfe\n \x0b \n{"c": 3}')
+    monkeypatch.setattr(publisher, "READ_BLOCK", block)
+
+    assert list(event_lines(path)) == [b'{"a": 1}', b'{"b": "x y"}', b"\xff\xfe", b'{"c": 3}']
+
+
+def test_keys_are_remembered_per_spelling_and_relearned_after_the_memo_starts_over(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(publisher, "PERSON_KEYS_CAP", 2)
+    monkeypatch.setattr(publisher, "_person_keys", {})
+    spellings = ["0912 345 678", "84-912-345-678", "0912.345.678", "0912 345 678"]
+    keys = [message_key("proximity", b'{"reporter_id": "%s"}' % s.encode()) for s in spellings]
+
+    assert keys == [b"+84912345678"] * 4
+    assert len(publisher._person_keys) <= 2
+    assert message_key("venues", b'{"venue_id": "0912 345 678"}') == b"0912 345 678"
