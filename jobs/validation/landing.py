@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
@@ -37,7 +39,8 @@ class Segment:
     files: list[str] = field(default_factory=list)
     raw_rows: int = 0
     quarantined_rows: int = 0
-    offsets: list[int] = field(default_factory=list)
+    offsets: list[pa.Array] = field(default_factory=list)
+    """The `kafka_offset` column of each of its files, as Arrow arrays (millions of rows on a province day)."""
 
     @property
     def rows(self) -> int:
@@ -45,8 +48,17 @@ class Segment:
 
     @property
     def contiguous(self) -> bool:
-        ordered = sorted(self.offsets)
-        return ordered == list(range(self.first_offset, self.first_offset + len(ordered)))
+        """The offsets, sorted, are exactly first_offset, first_offset + 1, ...: as many distinct values as rows,
+        the least the first offset and the greatest the last."""
+        values = pa.chunked_array(self.offsets, pa.int64())
+        count = len(values)
+        if count == 0:
+            return True
+        if values.null_count or pc.count_distinct(values).as_py() != count:
+            return False
+        bounds = pc.min_max(values)
+        return bool(bounds["min"].as_py() == self.first_offset
+                    and bounds["max"].as_py() == self.first_offset + count - 1)
 
 
 def _day_directories(fs: pafs.FileSystem, table_root: str) -> list[str]:
@@ -90,9 +102,9 @@ def day_segments(lake: Lake, topic: str, day: date) -> list[Segment]:
         segment = segments[name]
         for path, quarantined in files:
             offsets = ds.dataset(path, format="parquet", filesystem=fs).to_table(columns=["kafka_offset"])
-            values = offsets["kafka_offset"].to_pylist()
+            values = offsets["kafka_offset"].cast(pa.int64())
             segment.files.append(path)
-            segment.offsets.extend(values)
+            segment.offsets.extend(values.chunks)
             if quarantined:
                 segment.quarantined_rows += len(values)
             else:

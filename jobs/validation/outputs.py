@@ -6,21 +6,23 @@ source that is an F1 of this run. The runner states those relations as a few
 derived columns (listed in each suite's `meta.derived_columns`), looked up from
 the run's other tables, so that each becomes a plain one-row expectation whose
 failure counts the rows that broke it.
+
+The lookups are SQL joins in the tables' views (jobs.validation.session): the
+run's tiers are one small DuckDB table of pseudonyms and depths, and the F0s'
+ids from the vault an Arrow table registered in the session's memory.
 """
 
-from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.fs as pafs
 
 from jobs.publication import DIRECT, DayOutputs
-from jobs.validation.frames import list_values, read_partition, to_frame
+from jobs.validation.frames import partition_view, shown_columns, table_view
 from jobs.validation.report import ValidationReport
 from jobs.validation.runner import TableBatch, run_suites
+from jobs.validation.session import Session, literal, session
 from schemas.lake import CASES, CONTACTS, EXPOSURES_CURATED, EXPOSURES_EXPORT
 from tracelake.core.days import day_bounds
 from tracelake.core.lake import Lake, filesystem
@@ -31,61 +33,78 @@ from tracelake.core.vault import read_identities
 CASE_TIER = 0
 """The F0s are the persons whose status in curated/cases is `confirmed`."""
 TIER_STEP = ">"
+MISSING_TIER = "None"
+"""How a null tier reads in `tier_step`: the suites were written against pandas, whose `astype(str)` says None."""
 
 
-def _depth(tier: str | None) -> int | None:
-    if tier is None or not tier.startswith("F") or not tier[1:].isdigit():
-        return None
-    return int(tier[1:])
+def _depth(tier: str) -> str:
+    """SQL for the depth a tier names (`F2` → 2), null for anything that is not `F` and digits."""
+    return f"CASE WHEN regexp_full_match({tier}, 'F[0-9]+') THEN TRY_CAST(substr({tier}, 2) AS BIGINT) END"
 
 
-def run_tiers(cases: pa.Table, exposures: pa.Table) -> dict[str, int]:
-    """Pseudonym → depth in this run: 0 for the F0s, k for an Fk among the exposed."""
-    confirmed = cases.filter(pc.equal(cases["status"], "confirmed"))
-    tiers = dict.fromkeys(confirmed["person_pseudonym"].to_pylist(), CASE_TIER)
-    for person, tier in zip(exposures["person_pseudonym"].to_pylist(), exposures["tier"].to_pylist(), strict=True):
-        depth = _depth(tier)
-        if depth is not None:
-            tiers.setdefault(person, depth)
-    return tiers
+RUN_TIERS = f"""
+CREATE TABLE run_tiers AS
+SELECT person, min(depth) AS depth FROM (
+    SELECT person_pseudonym AS person, {CASE_TIER} AS depth FROM cases WHERE status = 'confirmed'
+    UNION ALL
+    SELECT person_pseudonym, {_depth("tier")} FROM exposures WHERE {_depth("tier")} IS NOT NULL
+) GROUP BY person
+"""
+"""Pseudonym → depth in this run: 0 for the F0s, k for an Fk among the exposed (the shallowest, should a
+person be listed twice, which the uniqueness expectation reports). A null pseudonym is a key like any other:
+joins below match it with IS NOT DISTINCT FROM."""
+
+EXPOSURES_VIEW = f"""
+CREATE VIEW curated_exposures AS
+SELECT {shown_columns(EXPOSURES_CURATED, "e")},
+    coalesce(own.depth = {CASE_TIER}, false) AS is_case,
+    coalesce(EXISTS (
+        SELECT 1 FROM unnest(e.source_pseudonyms) AS listed(source)
+        JOIN run_tiers AS upstream ON upstream.person IS NOT DISTINCT FROM listed.source
+        WHERE upstream.depth = {_depth("e.tier")} - 1
+    ), false) AS has_upstream_source
+FROM exposures AS e
+LEFT JOIN run_tiers AS own ON own.person IS NOT DISTINCT FROM e.person_pseudonym
+"""
+
+CONTACTS_VIEW = f"""
+CREATE VIEW curated_contacts AS
+SELECT {shown_columns(CONTACTS, "c")},
+    coalesce(c.source_tier, {literal(MISSING_TIER)}) || {literal(TIER_STEP)}
+        || coalesce(c.target_tier, {literal(MISSING_TIER)}) AS tier_step,
+    names.name AS source_tier_in_run,
+    coalesce(target.depth = {CASE_TIER}, false) AS target_is_case
+FROM contacts AS c
+LEFT JOIN run_tiers AS source ON source.person IS NOT DISTINCT FROM c.source_pseudonym
+LEFT JOIN tier_names AS names ON names.depth = source.depth
+LEFT JOIN run_tiers AS target ON target.person IS NOT DISTINCT FROM c.target_pseudonym
+"""
+
+EXPORT_VIEW = f"""
+CREATE VIEW exports_exposures AS
+SELECT {shown_columns(EXPOSURES_EXPORT, "x")},
+    coalesce(x.person_id IN (SELECT person_id FROM case_ids), false) AS is_case
+FROM export AS x
+"""
 
 
-def _exposures_frame(exposures: pa.Table, tiers: Mapping[str, int]) -> pd.DataFrame:
-    frame = to_frame(exposures)
-    people = exposures["person_pseudonym"].to_pylist()
-    frame["is_case"] = [tiers.get(person) == CASE_TIER for person in people]
-    upstream = []
-    for tier, sources in zip(exposures["tier"].to_pylist(), list_values(exposures, "source_pseudonyms"), strict=True):
-        depth = _depth(tier)
-        upstream.append(depth is not None and any(tiers.get(source) == depth - 1 for source in sources))
-    frame["has_upstream_source"] = upstream
-    return frame
+def _tier_names(views: Session, rules: Rules) -> None:
+    """The rules' name of every depth this run holds, for `source_tier_in_run`."""
+    depths = [depth for (depth,) in views.execute("SELECT DISTINCT depth FROM run_tiers WHERE depth IS NOT NULL")]
+    views.register("tier_names", pa.table({
+        "depth": pa.array(depths, pa.int64()),
+        "name": pa.array([rules.tier_name(depth) for depth in depths], pa.string()),
+    }))
 
 
-def _contacts_frame(contacts: pa.Table, tiers: Mapping[str, int], rules: Rules) -> pd.DataFrame:
-    frame = to_frame(contacts)
-    frame["tier_step"] = frame["source_tier"].astype(str) + TIER_STEP + frame["target_tier"].astype(str)
-    frame["source_tier_in_run"] = [
-        None if tiers.get(source) is None else rules.tier_name(tiers[source])
-        for source in contacts["source_pseudonym"].to_pylist()
-    ]
-    frame["target_is_case"] = [tiers.get(target) == CASE_TIER for target in contacts["target_pseudonym"].to_pylist()]
-    return frame
-
-
-def _case_person_ids(tiers: Mapping[str, int], vault: str) -> set[str]:
-    """The F0s' normalized ids, looked up in the vault; kept in memory only, never in a parameter or a doc."""
-    cases = {pseudonym for pseudonym, depth in tiers.items() if depth == CASE_TIER}
-    if not cases:
-        return set()
-    wanted = read_identities(vault, pa.array(list(cases), pa.string()))
-    return set(wanted["person_id"].to_pylist())
-
-
-def _export_frame(export: pa.Table, case_ids: set[str]) -> pd.DataFrame:
-    frame = to_frame(export)
-    frame["is_case"] = [person in case_ids for person in export["person_id"].to_pylist()]
-    return frame
+def _case_ids(views: Session, vault: str) -> None:
+    """The F0s' normalized ids, looked up in the vault: registered in the session's memory only, never written,
+    never a parameter or in a doc."""
+    cases = views.arrow(f"SELECT person FROM run_tiers WHERE depth = {CASE_TIER}")["person"]
+    ids = read_identities(vault, cases).select(["person_id"]) if len(cases) else pa.table(
+        {"person_id": pa.array([], pa.string())}
+    )
+    views.register("case_ids", ids)
 
 
 def _present(directory: str) -> bool:
@@ -125,31 +144,38 @@ def validate_outputs(
     absent = [name for name, directory in directories.items() if not _present(directory)]
     if absent:
         raise FileNotFoundError(f"no outputs for {day.isoformat()} to validate: missing {', '.join(absent)}")
-    contacts = read_partition(directories["curated_contacts"], CONTACTS)
-    exposures = read_partition(directories["curated_exposures"], EXPOSURES_CURATED)
-    cases = read_partition(directories["curated_cases"], CASES)
-    export = read_partition(directories["exports_exposures"], EXPOSURES_EXPORT)
-
-    tiers = run_tiers(cases, exposures)
     _, day_end = day_bounds(day, rules.zone)
     depths = range(1, rules.tiers.max_depth + 1)
     steps = [f"{rules.tier_name(depth - 1)}{TIER_STEP}{rules.tier_name(depth)}" for depth in depths]
     common: dict[str, Any] = {
         "rules_versions": [rules.version],
         "tiers": [rules.tier_name(depth) for depth in depths],
-        "day_end": pd.Timestamp(day_end),
+        "day_end": day_end,
     }
-    batches = [
-        TableBatch("curated_contacts", _contacts_frame(contacts, tiers, rules), {
-            **common, "tier_steps": steps, "min_overlap_minutes": rules.venue.min_overlap_minutes,
-        }),
-        TableBatch("curated_exposures", _exposures_frame(exposures, tiers), common),
-        TableBatch("curated_cases", to_frame(cases), common),
-        TableBatch("exports_exposures", _export_frame(export, _case_person_ids(tiers, vault)), {
-            **common, "curated_exposures_rows": exposures.num_rows,
-        }),
-    ]
-    report = run_suites("outputs", day, batches, lake.validation_day(day))
+    with session() as views:
+        partition_view(views, "contacts", directories["curated_contacts"], CONTACTS)
+        partition_view(views, "exposures", directories["curated_exposures"], EXPOSURES_CURATED)
+        partition_view(views, "cases", directories["curated_cases"], CASES)
+        partition_view(views, "export", directories["exports_exposures"], EXPOSURES_EXPORT)
+        views.execute(RUN_TIERS)
+        _tier_names(views, rules)
+        _case_ids(views, vault)
+        views.execute(CONTACTS_VIEW)
+        views.execute(EXPOSURES_VIEW)
+        table_view(views, "curated_cases", directories["curated_cases"], CASES)
+        views.execute(EXPORT_VIEW)
+        exposures = views.count("exposures")
+        batches = [
+            TableBatch("curated_contacts", "curated_contacts", views.count("contacts"), {
+                **common, "tier_steps": steps, "min_overlap_minutes": rules.venue.min_overlap_minutes,
+            }),
+            TableBatch("curated_exposures", "curated_exposures", exposures, common),
+            TableBatch("curated_cases", "curated_cases", views.count("cases"), common),
+            TableBatch("exports_exposures", "exports_exposures", views.count("export"), {
+                **common, "curated_exposures_rows": exposures,
+            }),
+        ]
+        report = run_suites("outputs", day, batches, lake.validation_day(day), views)
     if raise_on_failure and not report.success:
         raise ValidationFailed(report)
     return report

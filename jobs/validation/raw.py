@@ -16,14 +16,14 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from zoneinfo import ZoneInfo
 
-import pandas as pd
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from jobs.validation.frames import read_partition, to_frame
+from jobs.validation.frames import table_view
 from jobs.validation.landing import day_segments, landing_frame, segments_frame
 from jobs.validation.report import ValidationFailed, ValidationReport
 from jobs.validation.runner import TableBatch, run_suites
+from jobs.validation.session import session
 from jobs.validation.suites import LANDING, LANDING_SEGMENTS, RAW_TABLES
 from schemas.lake import RAW
 from tracelake.core.days import day_bounds
@@ -70,18 +70,26 @@ def validate_raw(
     if landed is None:
         landed = {topic: footer_rows(lake, topic, day) for topic in RAW_TABLES}
     start, end = day_bounds(day, ZoneInfo(settings.timezone))
-    bounds = {"day_start": pd.Timestamp(start), "day_end": pd.Timestamp(end)}
-    batches: list[TableBatch] = []
-    rows_in_files: dict[str, int] = {}
-    for topic, suite in RAW_TABLES.items():
-        table = read_partition(lake.raw_day(topic, day), RAW[topic])
-        rows_in_files[topic] = table.num_rows
-        batches.append(TableBatch(suite, to_frame(table), {**bounds, "landed_rows": landed.get(topic, 0)}))
-    segments = {topic: day_segments(lake, topic, day) for topic in RAW_TABLES}
-    batches.append(TableBatch(LANDING, landing_frame(landed, rows_in_files, segments),
-                              {"quarantine_ceiling": settings.quarantine_ceiling}))
-    batches.append(TableBatch(LANDING_SEGMENTS, segments_frame(segments), {}))
-    report = run_suites("raw", day, batches, lake.validation_day(day))
+    bounds = {"day_start": start, "day_end": end}
+    with session() as views:
+        batches: list[TableBatch] = []
+        rows_in_files: dict[str, int] = {}
+        for topic, suite in RAW_TABLES.items():
+            partition = table_view(views, suite, lake.raw_day(topic, day), RAW[topic])
+            rows_in_files[topic] = views.count(partition)
+            parameters = {**bounds, "landed_rows": landed.get(topic, 0)}
+            batches.append(TableBatch(suite, suite, rows_in_files[topic], parameters))
+        segments = {topic: day_segments(lake, topic, day) for topic in RAW_TABLES}
+        summaries = {
+            LANDING: landing_frame(landed, rows_in_files, segments),
+            LANDING_SEGMENTS: segments_frame(segments),
+        }
+        for suite, frame in summaries.items():
+            views.register(suite, frame)
+        batches.append(TableBatch(LANDING, LANDING, len(summaries[LANDING]),
+                                  {"quarantine_ceiling": settings.quarantine_ceiling}))
+        batches.append(TableBatch(LANDING_SEGMENTS, LANDING_SEGMENTS, len(summaries[LANDING_SEGMENTS]), {}))
+        report = run_suites("raw", day, batches, lake.validation_day(day), views)
     if raise_on_failure and not report.success:
         raise ValidationFailed(report)
     return report

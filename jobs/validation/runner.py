@@ -1,5 +1,11 @@
 """Run the suites of one stage with Great Expectations and leave the Data Docs under the lake.
 
+Each table is a view of the stage's DuckDB session (jobs.validation.session)
+and Great Expectations validates it through its SQL data source, so every
+expectation is a query DuckDB runs over the day's files: nothing is loaded
+whole into pandas. The suites were written for pandas' semantics; `on_duckdb`
+keeps them (patterns for RE2, row conditions in GX's own form).
+
 The context is ephemeral (nothing to set up, nothing shared between runs)
 except for two things kept in the day's validation directory,
 `Lake.validation_day(D)`: the validation results (JSON, under `results/`) and
@@ -14,6 +20,7 @@ export check must not repeat the phone numbers that failed it.
 
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -22,10 +29,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import pandas as pd
 import pyarrow.fs as pafs
 
+from jobs.validation.regex import re2_search_pattern
 from jobs.validation.report import Failure, ValidationReport
+from jobs.validation.session import CONNECTION_STRING, Session
 from jobs.validation.suites import load_suite, parameters_of
 from tracelake.core.lake import filesystem, join
 
@@ -33,16 +41,19 @@ SITE = "lake"
 RESULTS_DIR = "results"
 SUMMARY_FILE = "summary-{stage}.json"
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+PANDAS_CONDITION = re.compile(r'^\s*(\w+)\s*==\s*"([^"\\]*)"\s*$')
+"""The one form of pandas row condition the suites use: a column equal to a string."""
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class TableBatch:
-    """One table's frame for the day, and the `$PARAMETER` values its suite needs."""
+    """One table of the day as a view of the session, its rows, and the `$PARAMETER` values its suite needs."""
 
     suite: str
-    frame: pd.DataFrame
+    view: str
+    rows: int
     parameters: Mapping[str, Any]
 
 
@@ -124,8 +135,52 @@ def _failure(table: str, rows: int, result: Any) -> Failure:
     return Failure(table, config.type, column, rows, rows, why, f"observed {observed}")
 
 
-def run_suites(stage: str, day: date, batches: list[TableBatch], docs_root: str) -> ValidationReport:
-    """Validate every batch against its suite; build the day's Data Docs whatever the outcome."""
+def _condition(expectation: str, condition: str) -> dict[str, Any]:
+    """A suite's pandas row condition (`channel=="venue"`) as the condition GX's SQL engine reads."""
+    matched = PANDAS_CONDITION.match(condition)
+    if matched is None:
+        raise ValueError(f"{expectation}: row condition {condition!r} is not of the form column==\"value\"")
+    column, value = matched.groups()
+    return {"type": "comparison", "column": {"name": column}, "operator": "==", "parameter": value}
+
+
+def on_duckdb(expectation: Mapping[str, Any]) -> dict[str, Any]:
+    """One suite expectation as Great Expectations must run it on DuckDB, meaning what it means on pandas.
+
+    Patterns are rewritten for RE2 (jobs.validation.regex), and pandas row
+    conditions, which GX's SQL engine refuses, become its own conditions.
+    """
+    kwargs = dict(expectation["kwargs"])
+    if "regex" in kwargs:
+        kwargs["regex"] = re2_search_pattern(kwargs["regex"])
+    if kwargs.get("condition_parser") == "pandas":
+        del kwargs["condition_parser"]
+        kwargs["row_condition"] = _condition(expectation["type"], kwargs["row_condition"])
+    return {**expectation, "kwargs": kwargs}
+
+
+def _sql_source(context: Any, name: str, session: Session) -> Any:
+    """GX's SQL data source on the session's DuckDB connection, treated as the Postgres dialect it derives from.
+
+    duckdb_engine's dialect subclasses the psycopg2 one, which GX does not recognise
+    as Postgres under SQLAlchemy 2.1 (psycopg is the default there), so GX would find
+    no regex operator for it. DuckDB's `~`/`!~` are partial matches like Postgres'
+    (by RE2: hence `on_duckdb`), so the engine is given Postgres' dialect module.
+    """
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.pool import StaticPool
+
+    source = context.data_sources.add_sql(
+        name,
+        connection_string=CONNECTION_STRING,
+        kwargs={"creator": session.creator(), "poolclass": StaticPool},
+    )
+    source.get_execution_engine().dialect_module = postgresql
+    return source
+
+
+def run_suites(stage: str, day: date, batches: list[TableBatch], docs_root: str, session: Session) -> ValidationReport:
+    """Validate every batch (a view of `session`) against its suite; build the day's Data Docs whatever the outcome."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
@@ -133,10 +188,10 @@ def run_suites(stage: str, day: date, batches: list[TableBatch], docs_root: str)
     run_name = f"{stage}-{day.isoformat()}"
     failures: list[Failure] = []
     expectations = 0
-    rows = {batch.suite: len(batch.frame) for batch in batches}
+    rows = {batch.suite: batch.rows for batch in batches}
     with _local_site(docs_root) as site:
         context = _context(site)
-        source = context.data_sources.add_pandas(f"{stage}_frames")
+        source = _sql_source(context, f"{stage}_views", session)
         for batch in batches:
             document = load_suite(batch.suite)
             missing = parameters_of(document) - set(batch.parameters)
@@ -145,14 +200,15 @@ def run_suites(stage: str, day: date, batches: list[TableBatch], docs_root: str)
             suite = context.suites.add(
                 gx.ExpectationSuite(
                     name=batch.suite,
-                    expectations=[dict(expectation) for expectation in document["expectations"]],
+                    expectations=[on_duckdb(expectation) for expectation in document["expectations"]],
                     meta=dict(document.get("meta", {})),
                 )
             )
             definition = context.validation_definitions.add(
                 gx.ValidationDefinition(
                     name=batch.suite,
-                    data=source.add_dataframe_asset(batch.suite).add_batch_definition_whole_dataframe(day.isoformat()),
+                    data=source.add_table_asset(batch.suite, table_name=batch.view)
+                    .add_batch_definition_whole_table(day.isoformat()),
                     suite=suite,
                 )
             )
@@ -165,7 +221,6 @@ def run_suites(stage: str, day: date, batches: list[TableBatch], docs_root: str)
                 )
             )
             outcome = checkpoint.run(
-                batch_parameters={"dataframe": batch.frame},
                 expectation_parameters=dict(batch.parameters),
                 run_id=RunIdentifier(run_name=run_name, run_time=run_time),
             )
