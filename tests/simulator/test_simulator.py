@@ -18,7 +18,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from schemas import TOPICS, topic_json_schema_path
-from simulator import SimulationSummary, simulate
+from simulator import SimulationSummary, simulate, writer
 from simulator.defects import CATALOGUE, NOT_JSON, NOT_OBJECT
 from tracelake.core.events import Accepted, judge
 from tracelake.core.identity import normalize_person_id
@@ -112,6 +112,13 @@ def test_same_seed_same_bytes_and_another_seed_differs(tmp_path: Path) -> None:
     for name, content in _files(tmp_path / "a").items():
         assert content != different[name], name
     assert other.people == first.people
+
+
+def test_the_bytes_do_not_depend_on_how_lines_are_chunked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    simulate(1_500, DAY, 2, 11, out=tmp_path / "whole")
+    monkeypatch.setattr(writer, "CHUNK", 7)
+    simulate(1_500, DAY, 2, 11, out=tmp_path / "chunked")
+    assert _files(tmp_path / "whole") == _files(tmp_path / "chunked")
 
 
 def test_writes_every_topic_and_a_summary_that_matches_the_files(province: Run) -> None:
