@@ -8,7 +8,7 @@ WITH intervals AS (
     SELECT DISTINCT venue_id, start_us, end_us FROM contacts WHERE channel = 'venue'
 ), present AS (
     SELECT i.venue_id, i.start_us, i.end_us, CAST(count(DISTINCT s.person) AS BIGINT) AS venue_visitors
-    FROM intervals i JOIN stays s
+    FROM intervals i JOIN visitor_stays s
       ON s.venue_id = i.venue_id AND s.start_us <= i.end_us AND s.end_us >= i.start_us
     GROUP BY i.venue_id, i.start_us, i.end_us
 )
@@ -19,5 +19,6 @@ FROM contacts c LEFT JOIN present p
 
 
 def count_venue_visitors(con: duckdb.DuckDBPyConnection) -> None:
-    """Add `venue_visitors` to `contacts` (null for Bluetooth), counted over `stays`."""
+    """Add `venue_visitors` to `contacts` (null for Bluetooth), counted over `visitor_stays`: every stay near
+    the rounds' sources (`jobs.trace.duckdb.candidates`), a superset of those meeting any exposure."""
     con.execute(_VISITORS)

@@ -15,8 +15,10 @@ from jobs.trace.plan import InputPlan
 class DuckDBEngine:
     name = "duckdb"
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, *, prune: bool = True) -> None:
         self.threads = threads
+        self.prune = prune
+        """Read only the rows near each round's sources; off, every row (to check both agree)."""
 
     def run(self, plan: InputPlan, params: TraceParams) -> EngineOutput:
         config: dict[str, str | bool | int | float | list[str]] = {"threads": self.threads} if self.threads else {}
@@ -29,7 +31,7 @@ class DuckDBEngine:
             build_cases(con, params)
             cases = conform(con.sql("SELECT * FROM cases").to_arrow_table(), CASE_ROWS)
             timings["cases"], clock = time.perf_counter() - clock, time.perf_counter()
-            trace_tiers(con, params)
+            trace_tiers(con, params, prune=self.prune)
             contacts = conform(con.sql("SELECT * FROM contacts").to_arrow_table(), CONTACT_ROWS)
             exposed = conform(con.sql(EXPOSED).to_arrow_table(), EXPOSED_ROWS)
             timings["tiers"] = time.perf_counter() - clock

@@ -1,7 +1,8 @@
 """One round of exposures in DuckDB (twin of jobs/trace/spark/venue_exposure.py and jobs/trace/spark/ble_exposure.py).
 
 Reads `sources` (person, window_start_us, window_end_us: non-empty windows),
-`tiered` (person: never a target), `stays`, `sightings` and `calendar`; fills
+`tiered` (person: never a target), `stays` and `sightings` (the round's
+candidates, `jobs.trace.duckdb.candidates`) and `calendar`; fills
 `round_exposures`. A plain range join on the venue is enough for DuckDB.
 """
 

@@ -2,6 +2,7 @@
 
 import duckdb
 
+from jobs.trace.duckdb.candidates import Candidates
 from jobs.trace.duckdb.crowding import count_venue_visitors
 from jobs.trace.duckdb.exposures import judge_round
 from jobs.trace.parameters import TraceParams
@@ -80,11 +81,17 @@ FROM per_person p JOIN union_lengths u USING (target) JOIN people pe ON pe.perso
 """
 
 
-def trace_tiers(con: duckdb.DuckDBPyConnection, params: TraceParams) -> None:
-    """Fill `contacts` (all rounds, with their venue's visitors) and `people` (person, depth, cases) from `cases`."""
+def trace_tiers(con: duckdb.DuckDBPyConnection, params: TraceParams, *, prune: bool = True) -> None:
+    """Fill `contacts` (all rounds, with their venue's visitors) and `people` (person, depth, cases) from `cases`.
+
+    Each round reads only the stays and sightings near its sources (`jobs.trace.duckdb.candidates`), unless
+    `prune` is off.
+    """
     con.register("calendar", params.calendar())
     con.execute(_FIRST_ROUND)
+    candidates = Candidates(con, params, prune=prune)
     for depth in range(1, params.max_depth + 1):
+        candidates.for_round()
         if judge_round(con, params) == 0:
             break
         con.execute(_NEXT_TIER, {"end_of_day_us": params.end_of_day_us})
