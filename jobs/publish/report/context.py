@@ -21,12 +21,13 @@ from typing import Any
 from urllib.parse import quote
 
 import duckdb
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from jobs.disclosure import ALL, Disclosure, Group, Total, grid_groups, protect, protect_grid
 from jobs.publication import DIRECT, DayOutputs
-from jobs.publish.report.clusters import Cluster, ContactEdge, transmission_clusters
+from jobs.publish.report.clusters import ClusterCount, cluster_counts
 from schemas import TOPICS
 from schemas.lake import EXPOSURES_EXPORT
 from tracelake.core.lake import EXPORTS, Lake, filesystem, join
@@ -158,8 +159,8 @@ class ReportContext:
         if fs.get_file_info(path).type != pafs.FileType.Directory:
             return {}
         table = ds.dataset(path, format="parquet", filesystem=fs, schema=EXPOSURES_EXPORT).to_table(columns=["tier"])
-        tiers = table.column("tier").to_pylist()
-        return {tier: tiers.count(tier) for tier in sorted(set(tiers))}
+        counted = pc.value_counts(table.column("tier")).to_pylist()
+        return {row["values"]: row["counts"] for row in sorted(counted, key=lambda row: row["values"])}
 
     @cached_property
     def manifest(self) -> dict[str, Any]:
@@ -232,15 +233,9 @@ class ReportContext:
         return protect(counts, groups, public=self.public, known=[("checkins", "landed")])
 
     @cached_property
-    def clusters(self) -> list[Cluster]:
+    def clusters(self) -> list[ClusterCount]:
         """The day's transmission clusters, largest first."""
-        return transmission_clusters(
-            ContactEdge(*row)
-            for row in self.rows(
-                "SELECT source_pseudonym, source_tier, target_pseudonym, target_tier FROM contacts "
-                "WHERE date = $day ORDER BY exposure_start, exposure_end, source_pseudonym, target_pseudonym"
-            )
-        )
+        return cluster_counts(self.con, self.day)
 
     @cached_property
     def cases(self) -> Disclosure[str]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from jobs.disclosure import ALL, SMALL_CEILING, Disclosure, Group, protect
 from jobs.publish.analyst_db import UNKNOWN_DISTRICT
-from jobs.publish.report.clusters import Cluster
+from jobs.publish.report.clusters import ClusterCount
 from jobs.publish.report.context import TRACE_INPUT_COUNTS, ReportContext
 from jobs.publish.report.html import Metric, columns, format_number, link, note, slug, table
 from jobs.publish.report.section import ReportSection
@@ -270,17 +270,23 @@ class DegreeSection(ReportSection):
     subtitle = "Degree distribution: distinct people each source exposed"
 
     def render(self, context: ReportContext) -> str:
-        degrees = [
-            int(degree)
-            for (degree,) in context.rows(
-                "SELECT count(DISTINCT target_pseudonym) FROM contacts WHERE date = $day GROUP BY source_pseudonym"
+        sources_of_degree = {
+            int(degree): int(sources)
+            for degree, sources in context.rows(
+                "SELECT degree, count(*) FROM (SELECT count(DISTINCT target_pseudonym) AS degree FROM contacts "
+                "WHERE date = $day GROUP BY source_pseudonym) GROUP BY degree"
             )
-        ]
+        }
         buckets = PUBLIC_DEGREE_BUCKETS if context.public else DEGREE_BUCKETS
         counts: dict[str, int] = {
-            bucket.metric: sum(1 for degree in degrees if bucket.holds(degree)) for bucket in buckets
+            bucket.metric: sum(sources for degree, sources in sources_of_degree.items() if bucket.holds(degree))
+            for bucket in buckets
         }
-        counts.update(sources=len(degrees), exposures=sum(degrees), largest=max(degrees, default=0))
+        counts.update(
+            sources=sum(sources_of_degree.values()),
+            exposures=sum(degree * sources for degree, sources in sources_of_degree.items()),
+            largest=max(sources_of_degree, default=0),
+        )
         shown = protect(counts, [Group("sources", tuple(bucket.metric for bucket in buckets))],
                         public=context.public)
         chart = vertical_bars(
@@ -327,8 +333,8 @@ class ClusterSection(ReportSection):
                 f"#{rank}",
                 ", ".join(short_pseudonym(case) for case in cluster.cases) or "—",
                 Metric(f"clusters.{rank}.cases", len(cluster.cases)),
-                Metric(f"clusters.{rank}.f1", len(cluster.f1)),
-                Metric(f"clusters.{rank}.f2", len(cluster.f2)),
+                Metric(f"clusters.{rank}.f1", cluster.f1),
+                Metric(f"clusters.{rank}.f2", cluster.f2),
                 Metric(f"clusters.{rank}.size", cluster.size),
             ]
             for rank, cluster in enumerate(clusters[:TOP_CLUSTERS], start=1)
@@ -337,8 +343,8 @@ class ClusterSection(ReportSection):
             [f"#{rank}" for rank in range(1, min(len(clusters), TOP_CLUSTERS) + 1)],
             [
                 Series("F0", [len(cluster.cases) for cluster in clusters[:TOP_CLUSTERS]], PALETTE[4]),
-                Series("F1", [len(cluster.f1) for cluster in clusters[:TOP_CLUSTERS]], TIER_COLORS["F1"]),
-                Series("F2", [len(cluster.f2) for cluster in clusters[:TOP_CLUSTERS]], TIER_COLORS["F2"]),
+                Series("F1", [cluster.f1 for cluster in clusters[:TOP_CLUSTERS]], TIER_COLORS["F1"]),
+                Series("F2", [cluster.f2 for cluster in clusters[:TOP_CLUSTERS]], TIER_COLORS["F2"]),
             ],
             title="Kích thước các chùm lớn nhất",
             label_width=60,
@@ -354,7 +360,7 @@ class ClusterSection(ReportSection):
             )
         )
 
-    def _public(self, clusters: list[Cluster], unlinked: Metric) -> str:
+    def _public(self, clusters: list[ClusterCount], unlinked: Metric) -> str:
         """Clusters counted by size band: a cluster's exact size, or who is in it, is not for everyone."""
         cards = "".join(
             [
