@@ -178,11 +178,11 @@ def phone_to_dial(person_id: str) -> str:
     return national if national.startswith("0") else "0" + national
 
 
-_VN_NUMBER = r"^\+84[0-9]{5,14}$"
-_SHAPE_PREFIX = len("+84") + 5
-"""libphonenumber formats a `+84` number by its first national digits (at most three, after a national
-prefix 0, in VN's leading-digit patterns) and its count of digits (its format patterns are runs of `\\d`):
-numbers sharing their first five national digits and their length are written alike."""
+_VN_NUMBER = r"^\+84[1-9][0-9]{4,13}$"
+_SHAPE_PREFIX = len("+84") + 3
+"""libphonenumber formats a `+84` number without a national prefix 0 by its first national digits (at most
+three in VN's leading-digit patterns) and its count of digits (its format patterns are runs of `\\d`):
+numbers sharing their first three national digits and their length are written alike."""
 
 Template = tuple[str | tuple[int, int], ...]
 """A way of writing a number: literal text, and (start, stop) slices of the E.164 id."""
@@ -249,8 +249,11 @@ def dial_column(person_ids: pa.Array) -> pa.Array:
     templates = [_template(first) for first in firsts]
     by_shape = pc.take(pa.array(range(len(shapes)), pa.int64()), pc.index_in(keys, shapes))
     written = pa.array([""] * len(numbers), pa.string())
+    shapes_written_alike: dict[Template | None, list[int]] = {}
     for shape, template in enumerate(templates):
-        mask = pc.equal(by_shape, shape)
+        shapes_written_alike.setdefault(template, []).append(shape)
+    for template, alike in shapes_written_alike.items():
+        mask = pc.is_in(by_shape, pa.array(alike, pa.int64()))
         chosen = numbers.filter(mask)
         if template is None:
             text = pa.array([phone_to_dial(number) for number in chosen.to_pylist()], pa.string())
