@@ -1,9 +1,11 @@
 """`tracelake trace` for one local day D: read raw, find F0..Fn, write curated tables, export, manifest.
 
 The CLI, Airflow and spark-submit all call `trace_day`. Both engines run the
-same plan with the same params and hand Arrow tables to the same writer, so a
-day traced by Spark and by DuckDB gives comparable files; outputs are
-recomputed from raw on every run, which is what makes a retraction stick.
+same plan with the same params and write the day's tables by the same rules
+(`jobs.trace.engines`): the DuckDB twin from this process, the Spark job from
+its executors. A day traced by Spark and by DuckDB gives comparable files;
+outputs are recomputed from raw on every run, which is what makes a
+retraction stick.
 
 The tables are staged into a publication of D (`jobs.publication`). Traced
 alone, the run publishes them at once and takes D's worklists, notices and
@@ -19,22 +21,18 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
-import pyarrow.compute as pc
-
 from jobs.publication import DayPublication, Step, begin, recover, unwatched
-from jobs.trace.curate import curate
-from jobs.trace.engines import Engine, TopicCounts
+from jobs.trace.engines import DayTables, Engine, TopicCounts
+from jobs.trace.finish import OnDriver
 from jobs.trace.manifest import manifest, manifest_bytes
 from jobs.trace.parameters import TraceParams
 from jobs.trace.plan import plan_inputs
-from jobs.trace.reidentify import pseudonyms_named, reidentify
-from jobs.trace.risk import risk_scores
 from jobs.trace.usable import DEFAULT_EARLIEST
-from jobs.trace.write import PART_FILE, DayDirectory, stage_directories
+from jobs.trace.write import DayDirectory, stage_directories
 from tracelake.core.audit import record_reidentification
 from tracelake.core.lake import EXPORTS, Lake, join
 from tracelake.core.rules import Rules
-from tracelake.core.vault import read_identities, vault_key_fingerprint
+from tracelake.core.vault import vault_key_fingerprint
 
 EngineName = Literal["spark", "duckdb"]
 MANIFEST_FILE = "manifest.json"
@@ -52,7 +50,8 @@ class TraceResult:
     """contacts, exposures, cases (curated, pseudonymized) and export: the day's directories."""
     manifest: str
     timings: Mapping[str, float]
-    """Seconds per stage of the job itself; Spark session start is `session_seconds`."""
+    """Seconds per stage of the job itself (the day's tables in `curate` and `write`, the manifest and the
+    publishing in `publish`); Spark session start is `session_seconds`."""
     run: str
     """The publication the tables were staged into (published already when the trace ran alone)."""
     session_seconds: float = 0.0
@@ -66,7 +65,7 @@ def _engine(name: EngineName, spark_master: str | None) -> Engine:
     if name == "duckdb":
         from jobs.trace.duckdb import DuckDBEngine
 
-        return DuckDBEngine()
+        return OnDriver(DuckDBEngine())
     raise ValueError(f"unknown engine {name!r}: use 'spark' or 'duckdb'")
 
 
@@ -107,25 +106,22 @@ def trace_day(
     params = TraceParams.from_rules(rules, day, earliest)
     runner = _engine(engine, spark_master)
     plan = plan_inputs(lake, day, rules.lookback_days)
-    output = runner.run(plan, params)
-    clock = time.perf_counter()
-    risk = risk_scores(output.contacts, output.exposed, rules.risk, params)
-    curated = curate(output, rules.version, rules.tier_name, rules.tiers.max_depth, risk)
-    named = pseudonyms_named(curated.exposures)
-    export = reidentify(curated.exposures, read_identities(vault, named))
+    publication = into or begin(
+        lake.root, day, directories=[*lake.traced_directories(day), *lake.built_directories(day)]
+    )
+    directories = {
+        "contacts": lake.curated_day("contacts", day),
+        "exposures": lake.curated_day("exposures", day),
+        "cases": lake.curated_day("cases", day),
+        "export": lake.export_day("exposures", day),
+    }
+    written = runner.trace(plan, params, DayTables(publication, directories, rules, vault))
     record_reidentification(
-        vault, day=day, output=join(EXPORTS, "exposures"), people=pc.count_distinct(named).as_py(),
+        vault, day=day, output=join(EXPORTS, "exposures"), people=written.people_named,
         key_fingerprint=vault_key_fingerprint(vault),
     )
-    tier_counts = {rules.tier_name(depth): count for depth, count in sorted(output.tier_counts.items())}
-    tables = {
-        "contacts": (lake.curated_day("contacts", day), curated.contacts),
-        "exposures": (lake.curated_day("exposures", day), curated.exposures),
-        "cases": (lake.curated_day("cases", day), curated.cases),
-        "export": (lake.export_day("exposures", day), export),
-    }
-    timings = dict(output.timings)
-    timings["curate"] = time.perf_counter() - clock
+    tier_counts = {rules.tier_name(depth): count for depth, count in sorted(written.tier_counts.items())}
+    timings = dict(written.timings)
     clock = time.perf_counter()
     manifest_path = lake.manifest("trace", day)
     document = manifest(
@@ -133,29 +129,26 @@ def trace_day(
         params=params,
         engine=runner.name,
         plan=plan,
-        inputs=output.inputs,
-        outputs=tables,
+        inputs=written.inputs,
+        outputs={name: (path, written.rows[name]) for name, path in directories.items()},
         tier_counts=tier_counts,
         timings=timings,
     )
-    directories = [DayDirectory(path, {PART_FILE: table}) for path, table in tables.values()]
-    directories.append(DayDirectory(manifest_path.rpartition("/")[0], {MANIFEST_FILE: manifest_bytes(document)}))
-    publication = into or begin(
-        lake.root, day, directories=[*lake.traced_directories(day), *lake.built_directories(day)]
+    stage_directories(
+        publication, [DayDirectory(manifest_path.rpartition("/")[0], {MANIFEST_FILE: manifest_bytes(document)})]
     )
-    stage_directories(publication, directories)
     if into is None:
         publication.publish()
-    timings["write"] = time.perf_counter() - clock
+    timings["publish"] = time.perf_counter() - clock
     return TraceResult(
         day=day,
         engine=runner.name,
         rules_version=rules.version,
         tier_counts=tier_counts,
-        input_counts=dict(output.inputs),
-        outputs={name: path for name, (path, _) in tables.items()},
+        input_counts=dict(written.inputs),
+        outputs=directories,
         manifest=manifest_path,
         timings=timings,
         run=publication.run,
-        session_seconds=output.session_seconds,
+        session_seconds=written.session_seconds,
     )

@@ -1,9 +1,13 @@
-"""The seam between the two engines and the shared writer.
+"""The seam between the two engines and the day's tables.
 
-An engine turns an `InputPlan` and `TraceParams` into three Arrow tables with
-times as UTC epoch microseconds and tiers as depths. Everything after that
-(lake schemas, minutes, re-identification, sorting, writing) is shared, so the
-Spark job and the DuckDB twin can only disagree about tracing itself.
+An engine traces an `InputPlan` under `TraceParams` into engine rows (the
+schemas below: times as UTC epoch microseconds, tiers as depths), then writes
+the day's tables from them into the run's staging directories (`DayTables`).
+The DuckDB twin hands its rows to the driver, which writes them with pyarrow
+(`jobs.trace.finish`); the Spark job writes them with its executors, so no
+table of the province passes through its driver. Both make the lake's tables
+by the same rules (lake schemas, minutes, risk, re-identification, row order),
+so their files differ only where their tracing does.
 """
 
 from collections import Counter
@@ -14,8 +18,10 @@ from typing import Protocol
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from jobs.publication import DayOutputs
 from jobs.trace.parameters import TraceParams
 from jobs.trace.plan import InputPlan
+from tracelake.core.rules import Rules
 
 CONFIRMED, DISCARDED, ISOLATED = "confirmed", "discarded", "isolated"
 """Case statuses: the report kinds of the contract; `isolated` means isolation reports only."""
@@ -97,10 +103,56 @@ class EngineOutput:
     session_seconds: float = 0.0
 
 
-class Engine(Protocol):
+DAY_TABLES: tuple[str, ...] = ("contacts", "exposures", "cases", "export")
+"""The tables a trace writes for D, in the order it stages them: the curated ones, then the tracers' export."""
+
+
+@dataclass(frozen=True)
+class DayTables:
+    """Where a run writes D's tables, and what making them from engine rows takes besides the rows."""
+
+    publication: DayOutputs
+    """The run the tables are staged into (`jobs.publication`)."""
+    directories: Mapping[str, str]
+    """Each of `DAY_TABLES` → D's directory of it, as published."""
+    rules: Rules
+    vault: str
+    """The identity vault the export re-identifies people with."""
+
+    def staged(self, table: str) -> str:
+        """Where the run writes `table` (the publication is told, step by step, what is staged)."""
+        return self.publication.target(self.directories[table])
+
+
+@dataclass(frozen=True)
+class WrittenDay:
+    """What an engine wrote for D: enough for the manifest and the audit, none of the rows."""
+
+    rows: Mapping[str, int]
+    """Rows per table of `DAY_TABLES`."""
+    people_named: int
+    """Distinct people the export re-identifies (persons, sources, cases): the audit's count."""
+    inputs: Mapping[str, TopicCounts]
+    tier_counts: Mapping[int, int]
+    """Persons per depth, 0 (F0) to max_depth, zero for tiers never reached."""
+    timings: Mapping[str, float]
+    session_seconds: float = 0.0
+
+
+class RowEngine(Protocol):
+    """An engine whose rows come back to this process as Arrow tables."""
+
     name: str
 
     def run(self, plan: InputPlan, params: TraceParams) -> EngineOutput: ...
+
+
+class Engine(Protocol):
+    """Traces D and writes its tables into the run's staging directories."""
+
+    name: str
+
+    def trace(self, plan: InputPlan, params: TraceParams, tables: DayTables) -> WrittenDay: ...
 
 
 def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:

@@ -10,8 +10,6 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
-import pyarrow as pa
-
 from jobs.trace.engines import TopicCounts
 from jobs.trace.parameters import TraceParams
 from jobs.trace.plan import InputPlan
@@ -35,7 +33,7 @@ def manifest(
     engine: str,
     plan: InputPlan,
     inputs: Mapping[str, TopicCounts],
-    outputs: Mapping[str, tuple[str, pa.Table]],
+    outputs: Mapping[str, tuple[str, int]],
     tier_counts: Mapping[str, int],
     timings: Mapping[str, float],
 ) -> dict[str, Any]:
@@ -53,8 +51,8 @@ def manifest(
             topic: {**asdict(counts), "files": plan.relative(topic)} for topic, counts in sorted(inputs.items())
         },
         "outputs": {
-            name: {"path": _relative(plan.lake_root, path), "rows": table.num_rows}
-            for name, (path, table) in sorted(outputs.items())
+            name: {"path": _relative(plan.lake_root, path), "rows": rows}
+            for name, (path, rows) in sorted(outputs.items())
         },
         "tier_counts": dict(tier_counts),
         "timings": {stage: round(seconds, 3) for stage, seconds in timings.items()},

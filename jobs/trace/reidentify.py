@@ -16,15 +16,24 @@ class MissingIdentityError(LookupError):
     """Pseudonyms in the traced data that the identity vault cannot re-identify."""
 
 
+MISSING_SHOWN = 5
+"""Missing pseudonyms a failure names: enough to look one up, not a list of the province."""
+
+
+def missing_identities(count: int, first: list[str]) -> MissingIdentityError:
+    """The failure for `count` pseudonyms the vault lacks, `first` the smallest of them (either engine)."""
+    shown = ", ".join(first[:MISSING_SHOWN])
+    return MissingIdentityError(
+        f"{count} pseudonym(s) in the traced data are not in the identity vault "
+        f"(e.g. {shown}); the export cannot name these people. Check that the vault matches the lake."
+    )
+
+
 def _person_ids(pseudonyms: pa.Array, identities: pa.Table) -> pa.Array:
     positions = pc.index_in(pseudonyms, value_set=identities["pseudonym"].combine_chunks())
     if positions.null_count:
         missing = sorted(set(pc.filter(pseudonyms, pc.is_null(positions)).to_pylist()))
-        shown = ", ".join(missing[:5])
-        raise MissingIdentityError(
-            f"{len(missing)} pseudonym(s) in the traced data are not in the identity vault "
-            f"(e.g. {shown}); the export cannot name these people. Check that the vault matches the lake."
-        )
+        raise missing_identities(len(missing), missing)
     return pc.take(identities["person_id"].combine_chunks(), positions)
 
 

@@ -29,7 +29,9 @@ def rules_with(**changes: Any) -> Rules:
 
 
 def read_table(directory: str) -> pa.Table:
-    return pq.read_table(Path(directory) / "part-00000.parquet")
+    """A day's table: its part files in name order (Spark writes one per range of the sorted rows)."""
+    parts = sorted(Path(directory).glob("part-*.parquet"))
+    return pa.concat_tables([pq.read_table(part) for part in parts])
 
 
 @dataclass(frozen=True)

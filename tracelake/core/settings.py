@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     `out_of_range` instead of letting a year-1 stamp reach the lake."""
     pseudonymization_key: SecretStr | None = None
     spark_master: str = "local[2]"
+    spark_driver_memory: str = "2g"
+    """The JVM heap of a local Spark session, whose driver also runs the executors' tasks: they spill what does
+    not fit, and no table of the province comes back to the driver, so this need not grow with the province.
+    A cluster master's sessions are sized by the cluster (spark-submit's `--driver-memory`)."""
     trace_engine: Literal["spark", "duckdb"] = "spark"
     """What traces a day (`trace`, `run`, `demo`, the daily DAG): Spark on `spark_master`, or the DuckDB twin,
     the quicker of the two on a single small host."""

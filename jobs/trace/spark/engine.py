@@ -1,17 +1,36 @@
-"""The Spark engine: the trace job proper, in local mode or on any cluster master."""
+"""The Spark engine: the trace job proper, in local mode or on any cluster master.
+
+Its executors write D's tables (`jobs.trace.spark.outputs`): the driver never
+holds the contacts or exposures, so its memory does not grow with the
+province. Only a lake Spark cannot write, an object store reached through
+pyarrow, takes the engine rows to the driver and writes them from there
+(`jobs.trace.finish`), as the DuckDB twin does.
+"""
 
 import gc
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 
-from jobs.trace.engines import CASE_ROWS, CONTACT_ROWS, EXPOSED_ROWS, EngineOutput, conform, tier_counts
+from jobs.trace.engines import (
+    CASE_ROWS,
+    CONTACT_ROWS,
+    EXPOSED_ROWS,
+    DayTables,
+    EngineOutput,
+    WrittenDay,
+    conform,
+    tier_counts,
+)
+from jobs.trace.finish import write_on_driver
 from jobs.trace.parameters import TraceParams
 from jobs.trace.plan import InputPlan
 from jobs.trace.spark.cases import case_rows
+from jobs.trace.spark.outputs import executors_write, write_tables
 from jobs.trace.spark.raw_events import read_inputs
 from jobs.trace.spark.session import spark_session
 from jobs.trace.spark.tiers import trace_tiers
@@ -57,31 +76,33 @@ class SparkEngine:
         self.master = master
         self.submitted = submitted
 
-    def run(self, plan: InputPlan, params: TraceParams) -> EngineOutput:
+    def trace(self, plan: InputPlan, params: TraceParams, tables: DayTables) -> WrittenDay:
         spark, session_seconds = spark_session(self.master, submitted=self.submitted)
         with _shuffle_partitions_for(spark, plan):
-            output = self._run(spark, plan, params, session_seconds)
+            written = self._trace(spark, plan, params, tables)
         _release_checkpoints(spark)
-        return output
+        return replace(written, session_seconds=session_seconds)
 
-    def _run(self, spark: SparkSession, plan: InputPlan, params: TraceParams, session_seconds: float) -> EngineOutput:
+    def _trace(self, spark: SparkSession, plan: InputPlan, params: TraceParams, tables: DayTables) -> WrittenDay:
         timings: dict[str, float] = {}
         clock = time.perf_counter()
         inputs = read_inputs(spark, plan, params)
         timings["read"], clock = time.perf_counter() - clock, time.perf_counter()
         cases_frame = case_rows(spark, inputs.reports, params)
-        cases = _arrow(cases_frame, CASE_ROWS)
         timings["cases"], clock = time.perf_counter() - clock, time.perf_counter()
         tiers = trace_tiers(spark, inputs, cases_frame, params)
-        contacts = _arrow(tiers.contacts, CONTACT_ROWS)
-        exposed = _arrow(tiers.exposed, EXPOSED_ROWS)
         timings["tiers"] = time.perf_counter() - clock
-        return EngineOutput(
+        if executors_write(tables):
+            written = write_tables(spark, cases_frame, tiers.contacts, tiers.exposed, params, tables)
+            return replace(written, inputs=inputs.counts, timings={**timings, **written.timings})
+        cases = _arrow(cases_frame, CASE_ROWS)
+        exposed = _arrow(tiers.exposed, EXPOSED_ROWS)
+        output = EngineOutput(
             cases=cases,
-            contacts=contacts,
+            contacts=_arrow(tiers.contacts, CONTACT_ROWS),
             exposed=exposed,
             inputs=inputs.counts,
             tier_counts=tier_counts(cases, exposed, params.max_depth),
             timings=timings,
-            session_seconds=session_seconds,
         )
+        return write_on_driver(output, params, tables)

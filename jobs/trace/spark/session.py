@@ -1,4 +1,4 @@
-"""One SparkSession per process, sized for a 2-core, 24 GiB machine when it runs locally.
+"""One SparkSession per process, sized for a small host when it runs locally.
 
 Session start costs seconds; the trace job, tests and the benchmark reuse the
 active session and report its start apart from the job's own stages. A
@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 from pyspark.sql import SparkSession
+
+from tracelake.core.settings import Settings
 
 DEFAULT_MASTER = "local[2]"
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
@@ -29,14 +31,15 @@ SESSION_CONF: dict[str, str] = {
 zone is UTC and never matters. A day reads a few hundred segment files: listing them on the driver is
 quicker than a Spark job to list them."""
 
+DRIVER_MEMORY = "spark.driver.memory"
 LOCAL_SIZING: dict[str, str] = {
-    "spark.driver.memory": "6g",
     "spark.sql.shuffle.partitions": "8",
     "spark.default.parallelism": "4",
     "spark.sql.autoBroadcastJoinThreshold": str(64 * 1024 * 1024),
     "spark.ui.enabled": "false",
 }
-"""A local master's sizing for the 2-core, 24 GiB host: a cluster's own defaults know its machines."""
+"""A local master's sizing for a 2-core host, besides its heap (`Settings.spark_driver_memory`): a cluster's
+own defaults know its machines."""
 
 
 def is_local(master: str) -> bool:
@@ -52,7 +55,8 @@ def session_conf(master: str) -> dict[str, str]:
     """
     if not is_local(master):
         return dict(SESSION_CONF)
-    return {**SESSION_CONF, **LOCAL_SIZING, PYTHON: sys.executable}
+    sizing = {**LOCAL_SIZING, DRIVER_MEMORY: Settings().spark_driver_memory}
+    return {**SESSION_CONF, **sizing, PYTHON: sys.executable}
 
 
 def spark_session(master: str | None = None, *, submitted: bool = False) -> tuple[SparkSession, float]:

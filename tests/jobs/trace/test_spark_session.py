@@ -2,16 +2,25 @@
 
 import sys
 
+import pytest
 from pyspark.sql import SparkSession
 
-from jobs.trace.spark.session import LOCAL_SIZING, PYTHON, SESSION_CONF, is_local, session_conf
+from jobs.trace.spark.session import DRIVER_MEMORY, LOCAL_SIZING, PYTHON, SESSION_CONF, is_local, session_conf
+from tracelake.core.settings import Settings
 
 
 def test_a_local_master_gets_the_small_hosts_sizing_and_this_interpreter() -> None:
     for master in ("local", "local[2]", "local[*]"):
         conf = session_conf(master)
-        assert conf["spark.driver.memory"] == "6g" and conf["spark.sql.shuffle.partitions"] == "8", master
+        assert conf[DRIVER_MEMORY] == Settings().spark_driver_memory, master
+        assert conf["spark.sql.shuffle.partitions"] == "8", master
         assert conf[PYTHON] == sys.executable, master
+
+
+def test_a_local_sessions_heap_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACELAKE_SPARK_DRIVER_MEMORY", "3g")
+    assert session_conf("local[2]")[DRIVER_MEMORY] == "3g"
+    assert DRIVER_MEMORY not in session_conf("spark://spark-master:7077")
 
 
 def test_a_cluster_master_keeps_its_own_sizing() -> None:
