@@ -19,26 +19,16 @@ RSSI_COLUMNS = ("os_pair", "rssi_mean", "rssi_max")
 """Of the encounter a piece was cut from: its OS pair (source-target) and its close sightings' RSSI, both ways."""
 
 
-def _oriented(sightings: DataFrame, sources: DataFrame) -> DataFrame:
-    """source, target, observed_us, rssi, source_os, target_os for every close sighting with a source on either side."""
-    people = F.broadcast(sources.select("person"))
-    reported_by_source = sightings.join(people, sightings.reporter == people.person, "left_semi").select(
-        F.col("reporter").alias("source"), F.col("contact").alias("target"), "observed_us", "rssi",
-        F.col("reporter_os").alias("source_os"), F.col("contact_os").alias("target_os"),
-    )
-    seen_by_source = sightings.join(people, sightings.contact == people.person, "left_semi").select(
-        F.col("contact").alias("source"), F.col("reporter").alias("target"), "observed_us", "rssi",
-        F.col("contact_os").alias("source_os"), F.col("reporter_os").alias("target_os"),
-    )
-    return reported_by_source.unionByName(seen_by_source)
-
-
 def ble_exposures(
     sightings: DataFrame, sources: DataFrame, tiered: DataFrame, calendar: DataFrame, params: TraceParams
 ) -> DataFrame:
-    """source, target, channel, venue_id (null), start_us, end_us per exposing piece of an encounter."""
+    """source, target, channel, venue_id (null), start_us, end_us per exposing piece of an encounter.
+
+    `sightings`: source, target, observed_us, rssi, source_os, target_os, every close sighting with a source on
+    one side, once per source in it (`jobs.trace.spark.candidates`).
+    """
     oriented = (
-        _oriented(sightings, sources)
+        sightings
         .join(F.broadcast(tiered.select(F.col("person").alias("target"))), "target", "left_anti")
         .filter(F.col("source") != F.col("target"))
     )

@@ -3,10 +3,16 @@
 Rows the trace cannot use are dropped first and counted per reason
 (`jobs.trace.usable`). Each topic is then deduplicated on `event_id` (the copy with
 the smallest (landed_at NULLS FIRST, kafka_partition, kafka_offset) wins;
-`_resent` says how it finds the copies) before the exact-instant filter, then checkpointed in memory: every tier
-scans stays and sightings again, and writing rows as they are costs half of
-building Spark's columnar cache. Counts for the manifest are gathered with
-observations during the jobs that find resends and fill the cache.
+`_resent` says how it finds the copies) and filtered to exact instants.
+Counts for the manifest come from one aggregate over the judged rows and one
+over the usable ones, and from the small table of resends.
+
+Stays and sightings are not cached: each round of the tiers reads the files
+again for the few rows near its sources (`jobs.trace.spark.candidates`), and
+only those rows are ever shuffled, joined or kept. Keeping a row only when it
+is its event's first copy is a test of that row alone against the resends
+found over every usable row, so de-duplication stays exact whatever a round
+keeps.
 """
 
 from collections.abc import Sequence
@@ -25,6 +31,9 @@ from schemas.lake import RAW
 
 BROADCAST_RESENDS = 2_000_000
 """Up to this many resent copies, the resend list is broadcast to the read instead of shuffling every row."""
+_POSITION = ("event_id", LANDED_ORDER, "kafka_partition", "kafka_offset")
+"""What tells the copies of an event apart and orders them."""
+IN_RANGE = "_in_range"
 
 
 @dataclass(frozen=True)
@@ -51,8 +60,9 @@ def event_hash() -> Column:
     return F.xxhash64("event_id")
 
 
-def _resent(raw: DataFrame, topic: str) -> tuple[DataFrame, int]:
-    """event_id and first position of every event seen more than once, and the copies beyond the first.
+def _resent(usable: DataFrame, topic: str) -> tuple[DataFrame | None, int, int]:
+    """event_id and first position of every event seen more than once, the copies beyond the first, and how
+    many of those are in range; None when no event was.
 
     Copies are first counted per 64-bit hash of event_id: a hash aggregate
     over longs, cheaper than one over strings. Rows whose hash is seen
@@ -64,7 +74,7 @@ def _resent(raw: DataFrame, topic: str) -> tuple[DataFrame, int]:
     """
     suspected = Observation(f"{topic}_suspected")
     suspects = (
-        raw.groupBy(event_hash().alias("_hash"))
+        usable.groupBy(event_hash().alias("_hash"))
         .agg(F.count(F.lit(1)).alias("_copies"))
         .filter(F.col("_copies") > 1)
         .observe(suspected, F.sum("_copies").alias("rows"))
@@ -73,12 +83,16 @@ def _resent(raw: DataFrame, topic: str) -> tuple[DataFrame, int]:
     )
     suspect_rows = int(suspected.get["rows"] or 0)
     if suspect_rows == 0:
-        return suspects, 0
-    counted = Observation(f"{topic}_resent")
+        return None, 0, 0
     wanted = F.broadcast(suspects) if suspect_rows <= BROADCAST_RESENDS else suspects
+    copies = (
+        usable.join(wanted, event_hash() == wanted["_hash"], "left_semi")
+        .select(*_POSITION, IN_RANGE)
+        .localCheckpoint()
+    )
+    counted = Observation(f"{topic}_resent")
     resent = (
-        raw.join(wanted, event_hash() == wanted["_hash"], "left_semi")
-        .groupBy("event_id")
+        copies.groupBy("event_id")
         .agg(
             F.count(F.lit(1)).alias("_copies"),
             F.min(F.struct(LANDED_ORDER, "kafka_partition", "kafka_offset")).alias("_first"),
@@ -88,21 +102,28 @@ def _resent(raw: DataFrame, topic: str) -> tuple[DataFrame, int]:
         .select("event_id", "_first")
         .localCheckpoint()
     )
-    ids, copies = int(counted.get["ids"]), int(counted.get["copies"] or 0)
-    return resent, copies - ids
+    ids, total = int(counted.get["ids"]), int(counted.get["copies"] or 0)
+    if ids == 0:
+        return None, 0, 0
+    later_in_range = _first_copies(copies.filter(F.col(IN_RANGE)), resent, total - ids, keep=False).count()
+    return resent, total - ids, later_in_range
 
 
-def _first_copies(raw: DataFrame, resent: DataFrame, duplicates: int) -> DataFrame:
-    """Every row whose event_id was seen once, and the first copy of the others."""
-    if duplicates == 0:
-        return raw
-    first = F.col("_first").isNull() | (
+def _is_first() -> Column:
+    return F.col("_first").isNull() | (
         (F.col(LANDED_ORDER) == F.col(f"_first.{LANDED_ORDER}"))
         & (F.col("kafka_partition") == F.col("_first.kafka_partition"))
         & (F.col("kafka_offset") == F.col("_first.kafka_offset"))
     )
+
+
+def _first_copies(rows: DataFrame, resent: DataFrame | None, duplicates: int, *, keep: bool = True) -> DataFrame:
+    """The rows whose event_id was seen once and the first copy of the others (`keep`), or the later copies."""
+    if resent is None:
+        return rows if keep else rows.limit(0)
     others = F.broadcast(resent) if duplicates <= BROADCAST_RESENDS else resent
-    return raw.join(others, "event_id", "left").filter(first).drop("_first")
+    joined = rows.join(others, "event_id", "left")
+    return joined.filter(_is_first() if keep else ~_is_first()).drop("_first")
 
 
 def _usable(rows: DataFrame) -> DataFrame:
@@ -112,32 +133,36 @@ def _usable(rows: DataFrame) -> DataFrame:
 def _counted(
     topic: str, files: Sequence[str], rows: DataFrame, kept: "_Keep"
 ) -> tuple[DataFrame, TopicCounts]:
-    """Drop unusable rows, deduplicate, filter and cache one topic, counting along the way (`rows` are judged)."""
-    resent, duplicates = _resent(_usable(rows), topic) if files else (rows, 0)
-    read = Observation(f"{topic}_read")
-    in_range = Observation(f"{topic}_in_range")
-    count = F.count(F.lit(1))
-    observed = rows.observe(read, count.alias("rows"), *reason_counts(topic))
-    deduplicated = _first_copies(_usable(observed), resent, duplicates)
-    filtered = kept.filter(deduplicated).observe(in_range, count.alias("rows"))
-    cached = kept.narrow(filtered).localCheckpoint()
-    return cached, TopicCounts(
+    """One topic's first copies in range, narrowed, as a plan to read again (`rows` are judged), and its counts.
+
+    Nothing is cached: each reader of the result filters it to the rows it
+    can use, and the first-copy test is a test of each row alone against the
+    small table of resends found over every usable row, so it gives the same
+    rows whatever filter comes before or after it.
+    """
+    judgements = rows.agg(F.count(F.lit(1)).alias("rows"), *reason_counts(topic)).collect()[0].asDict()
+    usable = kept.select(_usable(rows))
+    in_range = int(usable.agg(F.count_if(F.col(IN_RANGE)).alias("rows")).collect()[0]["rows"] or 0)
+    resent, duplicates, later_in_range = _resent(usable, topic)
+    first = _first_copies(usable.filter(F.col(IN_RANGE)), resent, duplicates)
+    return kept.narrow(first), TopicCounts(
         files=len(files),
-        rows_read=int(read.get["rows"]),
+        rows_read=int(judgements["rows"]),
         duplicates_dropped=duplicates,
-        rows_kept=int(in_range.get["rows"]),
-        unusable=unusable_counts(counted_reasons(topic, read.get)),
+        rows_kept=in_range - later_in_range,
+        unusable=unusable_counts(counted_reasons(topic, judgements)),
     )
 
 
 class _Keep:
-    """What a topic keeps of its deduplicated rows (`filter`) and how much of them it caches (`narrow`)."""
+    """What a topic reads of its usable rows (`select`: the columns the tiers use, the copy's position and
+    whether it is in range) and what it keeps of its first copies in range (`narrow`)."""
 
-    def filter(self, events: DataFrame) -> DataFrame:
+    def select(self, events: DataFrame) -> DataFrame:
         raise NotImplementedError
 
     def narrow(self, kept: DataFrame) -> DataFrame:
-        return kept
+        raise NotImplementedError
 
 
 class _Stays(_Keep):
@@ -147,21 +172,26 @@ class _Stays(_Keep):
     def __init__(self, params: TraceParams) -> None:
         self.params = params
 
-    def filter(self, events: DataFrame) -> DataFrame:
+    def select(self, events: DataFrame) -> DataFrame:
         start = F.unix_micros("checkin_at")
         end = F.coalesce(F.unix_micros("checkout_at"), start + F.lit(self.params.default_stay_us))
         stays = events.select(
+            *_POSITION,
             F.col("person_pseudonym").alias("person"), "venue_id", start.alias("start_us"), end.alias("end_us"),
             F.col("checkout_at").isNull().alias("imputed"),
         )
-        return stays.filter(
+        return stays.withColumn(
+            IN_RANGE,
             (F.col("start_us") < self.params.range_end_us)
-            & (F.col("end_us") + F.lit(self.params.linger_us) >= self.params.range_start_us)
+            & (F.col("end_us") + F.lit(self.params.linger_us) >= self.params.range_start_us),
         )
+
+    def narrow(self, kept: DataFrame) -> DataFrame:
+        return kept.select("person", "venue_id", "start_us", "end_us", "imputed")
 
 
 class _Sightings(_Keep):
-    """Sightings observed in [range_start, range_end); only the close ones are cached."""
+    """Sightings observed in [range_start, range_end); only the close ones are kept."""
 
     def __init__(self, params: TraceParams, spark: SparkSession) -> None:
         self.params = params
@@ -169,17 +199,19 @@ class _Sightings(_Keep):
             params.thresholds().to_pylist(), "reporter_os string, contact_os string, threshold_dbm int"
         )
 
-    def filter(self, events: DataFrame) -> DataFrame:
+    def select(self, events: DataFrame) -> DataFrame:
         observed = F.unix_micros("observed_at")
         return events.select(
+            *_POSITION,
             F.col("reporter_pseudonym").alias("reporter"),
             F.col("contact_pseudonym").alias("contact"),
             observed.alias("observed_us"),
             "rssi",
             "reporter_os",
             "contact_os",
-        ).filter(
-            (F.col("observed_us") >= self.params.range_start_us) & (F.col("observed_us") < self.params.range_end_us)
+        ).withColumn(
+            IN_RANGE,
+            (F.col("observed_us") >= self.params.range_start_us) & (F.col("observed_us") < self.params.range_end_us),
         )
 
     def narrow(self, kept: DataFrame) -> DataFrame:
@@ -190,24 +222,29 @@ class _Sightings(_Keep):
 
 
 class _Reports(_Keep):
-    """Case reports reported before the end of D."""
+    """Case reports reported before the end of D; they keep their position, which breaks ties of reported_at."""
 
     def __init__(self, params: TraceParams) -> None:
         self.params = params
 
-    def filter(self, events: DataFrame) -> DataFrame:
+    def select(self, events: DataFrame) -> DataFrame:
         reported: Column = F.unix_micros("reported_at")
         return events.select(
+            *_POSITION,
             F.col("person_pseudonym").alias("person"),
             "kind",
             reported.alias("reported_us"),
             "sample_date",
             "onset_date",
             F.unix_micros("isolated_at").alias("isolated_us"),
-            LANDED_ORDER,
-            "kafka_partition",
-            "kafka_offset",
-        ).filter(F.col("reported_us") < self.params.end_of_day_us)
+        ).withColumn(IN_RANGE, F.col("reported_us") < self.params.end_of_day_us)
+
+    def narrow(self, kept: DataFrame) -> DataFrame:
+        """The few reports are cached: case status reads them several times."""
+        return kept.select(
+            "person", "kind", "reported_us", "sample_date", "onset_date", "isolated_us",
+            LANDED_ORDER, "kafka_partition", "kafka_offset",
+        ).localCheckpoint()
 
 
 def read_inputs(spark: SparkSession, plan: InputPlan, params: TraceParams) -> SparkInputs:

@@ -17,6 +17,7 @@ from pyspark.sql import functions as F
 from jobs.trace.engines import CONFIRMED
 from jobs.trace.parameters import TraceParams
 from jobs.trace.spark.ble_exposure import ble_exposures
+from jobs.trace.spark.candidates import Candidates
 from jobs.trace.spark.crowding import with_venue_visitors
 from jobs.trace.spark.raw_events import SparkInputs
 from jobs.trace.spark.venue_exposure import venue_exposures
@@ -110,7 +111,12 @@ def _exposed(contacts: DataFrame, people: DataFrame) -> DataFrame:
     )
 
 
-def trace_tiers(spark: SparkSession, inputs: SparkInputs, cases: DataFrame, params: TraceParams) -> SparkTiers:
+def trace_tiers(
+    spark: SparkSession, inputs: SparkInputs, cases: DataFrame, params: TraceParams, *, prune: bool = True
+) -> SparkTiers:
+    """Each round reads only the stays and sightings near its sources (`jobs.trace.spark.candidates`), unless
+    `prune` is off."""
+    candidates = Candidates(inputs, params, prune=prune)
     calendar = spark.createDataFrame(params.calendar().to_pylist(), "day date, day_start_us long, day_end_us long")
     isolations = cases.filter(F.col("isolated_at_us").isNotNull()).select("person", "isolated_at_us")
     f0 = cases.filter(F.col("status") == CONFIRMED)
@@ -121,10 +127,11 @@ def trace_tiers(spark: SparkSession, inputs: SparkInputs, cases: DataFrame, para
     rounds: list[DataFrame] = []
     people: list[DataFrame] = []
     for depth in range(1, params.max_depth + 1):
+        rows = candidates.for_round(sources)
         exposures = (
-            venue_exposures(inputs.stays, sources, tiered, params)
+            venue_exposures(rows.source_stays, rows.target_stays, sources, tiered, params)
             .unionByName(
-                ble_exposures(inputs.sightings, sources, tiered, calendar, params)
+                ble_exposures(rows.sightings, sources, tiered, calendar, params)
                 .withColumn("imputed_checkout", F.lit(False))
             )
             .withColumn("source_depth", F.lit(depth - 1))
@@ -143,10 +150,14 @@ def trace_tiers(spark: SparkSession, inputs: SparkInputs, cases: DataFrame, para
     if not rounds:
         empty = spark.createDataFrame([], _ROUND_COLUMNS)
         empty_people = spark.createDataFrame([], "person string, depth int, cases array<string>")
-        return SparkTiers(contacts=with_venue_visitors(empty, inputs.stays), exposed=_exposed(empty, empty_people))
+        return SparkTiers(
+            contacts=with_venue_visitors(empty, candidates.visitor_stays()), exposed=_exposed(empty, empty_people)
+        )
     contacts = rounds[0]
     everyone = people[0].select("person", "depth", "cases")
     for more, tier in zip(rounds[1:], people[1:], strict=True):
         contacts = contacts.unionByName(more)
         everyone = everyone.unionByName(tier.select("person", "depth", "cases"))
-    return SparkTiers(contacts=with_venue_visitors(contacts, inputs.stays), exposed=_exposed(contacts, everyone))
+    return SparkTiers(
+        contacts=with_venue_visitors(contacts, candidates.visitor_stays()), exposed=_exposed(contacts, everyone)
+    )

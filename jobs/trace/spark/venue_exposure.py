@@ -24,15 +24,11 @@ def _bucket(column: str) -> Column:
     return F.expr(f"{column} div {BUCKET_US}")
 
 
-def venue_exposures(stays: DataFrame, sources: DataFrame, tiered: DataFrame, params: TraceParams) -> DataFrame:
-    """source, target, channel, venue_id, start_us, end_us, imputed_checkout for each pair of stays judged an
-    exposure (imputed when either stay lacked a checkout).
-
-    `sources`: person, window_start_us, window_end_us (non-empty windows);
-    `tiered`: person, everyone already in this or a lower tier (never a target).
-    """
+def exposing_stays(stays: DataFrame, sources: DataFrame, params: TraceParams) -> DataFrame:
+    """source, venue_id, s_start, s_end, s_imputed: the sources' stays with the linger, clipped to their windows,
+    long enough to expose anyone (`stays` holds at least every stay of the sources)."""
     windows = sources.select("person", "window_start_us", "window_end_us")
-    source_stays = (
+    return (
         stays.join(F.broadcast(windows), "person")
         .select(
             F.col("person").alias("source"),
@@ -43,16 +39,35 @@ def venue_exposures(stays: DataFrame, sources: DataFrame, tiered: DataFrame, par
         )
         .filter(F.col("s_end") - F.col("s_start") >= params.min_overlap_us)
     )
-    reach = source_stays.groupBy("venue_id").agg(
-        F.min("s_start").alias("reach_start"), F.max("s_end").alias("reach_end")
+
+
+def reach(exposing: DataFrame) -> DataFrame:
+    """venue_id, reach_start, reach_end: the span of the exposing stays at each venue."""
+    return exposing.groupBy("venue_id").agg(F.min("s_start").alias("reach_start"), F.max("s_end").alias("reach_end"))
+
+
+def within_reach(stays: DataFrame, reaches: DataFrame) -> DataFrame:
+    """The stays meeting their venue's reach (both ends included, as in the exposure rule), with the reach."""
+    return stays.join(F.broadcast(reaches), "venue_id").filter(
+        (F.col("start_us") <= F.col("reach_end")) & (F.col("end_us") >= F.col("reach_start"))
     )
-    source_buckets = source_stays.withColumn(
-        "bucket", F.explode(F.sequence(_bucket("s_start"), _bucket("s_end")))
-    )
+
+
+def venue_exposures(
+    source_stays: DataFrame, target_stays: DataFrame, sources: DataFrame, tiered: DataFrame, params: TraceParams
+) -> DataFrame:
+    """source, target, channel, venue_id, start_us, end_us, imputed_checkout for each pair of stays judged an
+    exposure (imputed when either stay lacked a checkout).
+
+    `source_stays`: at least every stay of the sources; `target_stays`: at least every stay meeting `reach`
+    (`jobs.trace.spark.candidates`); `sources`: person, window_start_us, window_end_us (non-empty windows);
+    `tiered`: person, everyone already in this or a lower tier (never a target).
+    """
+    exposing = exposing_stays(source_stays, sources, params)
+    reaches = reach(exposing)
+    source_buckets = exposing.withColumn("bucket", F.explode(F.sequence(_bucket("s_start"), _bucket("s_end"))))
     target_buckets = (
-        stays.join(F.broadcast(tiered.select("person")), "person", "left_anti")
-        .join(F.broadcast(reach), "venue_id")
-        .filter((F.col("start_us") <= F.col("reach_end")) & (F.col("end_us") >= F.col("reach_start")))
+        within_reach(target_stays.join(F.broadcast(tiered.select("person")), "person", "left_anti"), reaches)
         .filter(F.col("end_us") >= params.range_start_us)
         .select(
             F.col("person").alias("target"),

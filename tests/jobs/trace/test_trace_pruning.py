@@ -11,10 +11,14 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from pyspark.sql import SparkSession
 
 from jobs.trace.duckdb import DuckDBEngine
 from jobs.trace.parameters import TraceParams
 from jobs.trace.plan import InputPlan, plan_inputs
+from jobs.trace.spark.cases import case_rows
+from jobs.trace.spark.raw_events import read_inputs
+from jobs.trace.spark.tiers import trace_tiers
 from tests.jobs.lakebuilder import LakeBuilder
 from tests.jobs.random_province import build_province
 from tests.jobs.tracing import DAY
@@ -53,3 +57,18 @@ def test_duckdb_pruned_and_unpruned_agree(tmp_path: Path, seed: int) -> None:
     assert pruned.inputs == unpruned.inputs
     assert sum(counts.duplicates_dropped for counts in pruned.inputs.values()) > 0
 
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_spark_pruned_and_unpruned_agree(tmp_path: Path, seed: int, spark: SparkSession) -> None:
+    plan, params = _province(tmp_path, seed)
+    inputs = read_inputs(spark, plan, params)
+    cases = case_rows(spark, inputs.reports, params)
+    pruned = trace_tiers(spark, inputs, cases, params)
+    unpruned = trace_tiers(spark, inputs, cases, params, prune=False)
+    reference = DuckDBEngine(prune=False).run(plan, params)
+    pruned_contacts = pruned.contacts.toArrow()
+    assert pruned_contacts.num_rows > 0
+    assert _rows(pruned_contacts) == _rows(unpruned.contacts.toArrow())
+    assert _rows(pruned.exposed.toArrow()) == _rows(unpruned.exposed.toArrow())
+    assert inputs.counts == reference.inputs
