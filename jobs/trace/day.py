@@ -57,11 +57,12 @@ class TraceResult:
     session_seconds: float = 0.0
 
 
-def _engine(name: EngineName, spark_master: str | None) -> Engine:
+def _engine(name: EngineName, spark_master: str | None, spark_driver_memory: str | None) -> Engine:
     if name == "spark":
         from jobs.trace.spark.engine import SparkEngine
+        from jobs.trace.spark.session import DEFAULT_DRIVER_MEMORY
 
-        return SparkEngine(spark_master)
+        return SparkEngine(spark_master, driver_memory=spark_driver_memory or DEFAULT_DRIVER_MEMORY)
     if name == "duckdb":
         from jobs.trace.duckdb import DuckDBEngine
 
@@ -94,6 +95,7 @@ def trace_day(
     vault: str,
     engine: EngineName = "spark",
     spark_master: str | None = None,
+    spark_driver_memory: str | None = None,
     into: DayPublication | None = None,
     earliest: datetime = DEFAULT_EARLIEST,
 ) -> TraceResult:
@@ -104,7 +106,7 @@ def trace_day(
     lake = Lake(_absolute(lake_root))
     recover(lake.root, day)
     params = TraceParams.from_rules(rules, day, earliest)
-    runner = _engine(engine, spark_master)
+    runner = _engine(engine, spark_master, spark_driver_memory)
     plan = plan_inputs(lake, day, rules.lookback_days)
     publication = into or begin(
         lake.root, day, directories=[*lake.traced_directories(day), *lake.built_directories(day)]

@@ -146,6 +146,7 @@ def trace(settings: AirflowSettings, rules: Rules, day: date) -> dict[str, Any]:
         vault=settings.vault_location,
         engine=settings.trace_engine,
         spark_master=settings.spark_master,
+        spark_driver_memory=settings.spark_driver_memory,
         into=publication,
         earliest=settings.earliest_instant,
     )

@@ -233,7 +233,7 @@ def trace(
         result = trace_day(
             settings.lake, the_day, the_rules, vault=settings.vault_location,
             engine="duckdb" if engine == "duckdb" else "spark", spark_master=master or settings.spark_master,
-            earliest=settings.earliest_instant,
+            spark_driver_memory=settings.spark_driver_memory, earliest=settings.earliest_instant,
         )
     tiers = ", ".join(f"{tier} {count:,}" for tier, count in sorted(result.tier_counts.items()))
     console.print(f"rules {the_rules.version}: {tiers}")

@@ -118,7 +118,8 @@ def run_pipeline(
     with _timed(result, "trace"), console.status(f"Tracing F0 → F1 → F2 with {settings.trace_engine}…"):
         traced = trace_day(
             settings.lake, day, rules, vault=settings.vault_location,
-            engine=settings.trace_engine, spark_master=settings.spark_master, into=publication,
+            engine=settings.trace_engine, spark_master=settings.spark_master,
+            spark_driver_memory=settings.spark_driver_memory, into=publication,
             earliest=settings.earliest_instant,
         )
     result.tiers = dict(traced.tier_counts)

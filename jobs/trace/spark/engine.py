@@ -32,7 +32,7 @@ from jobs.trace.plan import InputPlan
 from jobs.trace.spark.cases import case_rows
 from jobs.trace.spark.outputs import executors_write, write_tables
 from jobs.trace.spark.raw_events import read_inputs
-from jobs.trace.spark.session import spark_session
+from jobs.trace.spark.session import DEFAULT_DRIVER_MEMORY, spark_session
 from jobs.trace.spark.tiers import trace_tiers
 
 BYTES_PER_SHUFFLE_PARTITION = 32 * 1024 * 1024
@@ -72,12 +72,17 @@ def _arrow(frame: DataFrame, schema: pa.Schema) -> pa.Table:
 class SparkEngine:
     name = "spark"
 
-    def __init__(self, master: str | None = None, *, submitted: bool = False) -> None:
+    def __init__(
+        self, master: str | None = None, *, driver_memory: str = DEFAULT_DRIVER_MEMORY, submitted: bool = False
+    ) -> None:
         self.master = master
+        self.driver_memory = driver_memory
         self.submitted = submitted
 
     def trace(self, plan: InputPlan, params: TraceParams, tables: DayTables) -> WrittenDay:
-        spark, session_seconds = spark_session(self.master, submitted=self.submitted)
+        spark, session_seconds = spark_session(
+            self.master, driver_memory=self.driver_memory, submitted=self.submitted
+        )
         with _shuffle_partitions_for(spark, plan):
             written = self._trace(spark, plan, params, tables)
         _release_checkpoints(spark)

@@ -12,8 +12,6 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from tracelake.core.settings import Settings
-
 DEFAULT_MASTER = "local[2]"
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 PYTHON = "spark.pyspark.python"
@@ -32,14 +30,16 @@ zone is UTC and never matters. A day reads a few hundred segment files: listing 
 quicker than a Spark job to list them."""
 
 DRIVER_MEMORY = "spark.driver.memory"
+DEFAULT_DRIVER_MEMORY = "2g"
+"""A local session's heap unless the caller hands down `Settings.spark_driver_memory`."""
 LOCAL_SIZING: dict[str, str] = {
     "spark.sql.shuffle.partitions": "8",
     "spark.default.parallelism": "4",
     "spark.sql.autoBroadcastJoinThreshold": str(64 * 1024 * 1024),
     "spark.ui.enabled": "false",
 }
-"""A local master's sizing for a 2-core host, besides its heap (`Settings.spark_driver_memory`): a cluster's
-own defaults know its machines."""
+"""A local master's sizing for a 2-core host, besides its heap (handed down from
+`Settings.spark_driver_memory`): a cluster's own defaults know its machines."""
 
 
 def is_local(master: str) -> bool:
@@ -47,7 +47,7 @@ def is_local(master: str) -> bool:
     return master == "local" or master.startswith("local[")
 
 
-def session_conf(master: str) -> dict[str, str]:
+def session_conf(master: str, driver_memory: str = DEFAULT_DRIVER_MEMORY) -> dict[str, str]:
     """What a session this process starts on `master` is configured with.
 
     Local Python workers must be this interpreter (the project's venv), not
@@ -55,11 +55,13 @@ def session_conf(master: str) -> dict[str, str]:
     """
     if not is_local(master):
         return dict(SESSION_CONF)
-    sizing = {**LOCAL_SIZING, DRIVER_MEMORY: Settings().spark_driver_memory}
+    sizing = {**LOCAL_SIZING, DRIVER_MEMORY: driver_memory}
     return {**SESSION_CONF, **sizing, PYTHON: sys.executable}
 
 
-def spark_session(master: str | None = None, *, submitted: bool = False) -> tuple[SparkSession, float]:
+def spark_session(
+    master: str | None = None, *, driver_memory: str = DEFAULT_DRIVER_MEMORY, submitted: bool = False
+) -> tuple[SparkSession, float]:
     """The active session, or a new one on `master`; also the seconds spent starting it.
 
     Under spark-submit (`submitted`), the master and sizing come from its
@@ -73,7 +75,7 @@ def spark_session(master: str | None = None, *, submitted: bool = False) -> tupl
     conf: dict[str, str] = {}
     if not submitted:
         chosen = master or DEFAULT_MASTER
-        conf = session_conf(chosen)
+        conf = session_conf(chosen, driver_memory)
         builder = builder.master(chosen)
         for key, value in conf.items():
             builder = builder.config(key, value)

@@ -5,22 +5,36 @@ import sys
 import pytest
 from pyspark.sql import SparkSession
 
-from jobs.trace.spark.session import DRIVER_MEMORY, LOCAL_SIZING, PYTHON, SESSION_CONF, is_local, session_conf
+from jobs.trace.day import _engine
+from jobs.trace.spark.engine import SparkEngine
+from jobs.trace.spark.session import (
+    DEFAULT_DRIVER_MEMORY,
+    DRIVER_MEMORY,
+    LOCAL_SIZING,
+    PYTHON,
+    SESSION_CONF,
+    is_local,
+    session_conf,
+)
 from tracelake.core.settings import Settings
 
 
 def test_a_local_master_gets_the_small_hosts_sizing_and_this_interpreter() -> None:
     for master in ("local", "local[2]", "local[*]"):
         conf = session_conf(master)
-        assert conf[DRIVER_MEMORY] == Settings().spark_driver_memory, master
+        assert conf[DRIVER_MEMORY] == DEFAULT_DRIVER_MEMORY == Settings().spark_driver_memory, master
         assert conf["spark.sql.shuffle.partitions"] == "8", master
         assert conf[PYTHON] == sys.executable, master
 
 
-def test_a_local_sessions_heap_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_local_sessions_heap_is_a_setting_handed_down(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRACELAKE_SPARK_DRIVER_MEMORY", "3g")
-    assert session_conf("local[2]")[DRIVER_MEMORY] == "3g"
-    assert DRIVER_MEMORY not in session_conf("spark://spark-master:7077")
+    heap = Settings().spark_driver_memory
+    engine = _engine("spark", "local[2]", heap)
+    assert isinstance(engine, SparkEngine)
+    assert engine.driver_memory == "3g"
+    assert session_conf("local[2]", engine.driver_memory)[DRIVER_MEMORY] == "3g"
+    assert DRIVER_MEMORY not in session_conf("spark://spark-master:7077", "3g")
 
 
 def test_a_cluster_master_keeps_its_own_sizing() -> None:
