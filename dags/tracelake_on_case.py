@@ -11,7 +11,13 @@ The asset event carries where the report sits in Kafka, never who it is about.
 
 Each run re-traces the **current local day** (the day, in the rules' zone, of
 the moment the run was queued), validates the outputs and exports them like
-the daily run does. The raw suites stay with the daily run: today's
+the daily run does. The trace is incremental (`jobs.trace.on_case`): when all
+that changed since the day's published trace is newly confirmed F0s, only
+their people are traced, in DuckDB on the worker, and merged into the day's
+published tables, with the same rows a full re-trace gives; otherwise (a
+`discarded` report, stays or sightings landed since, other rules, no trace
+of the day yet) the day is traced whole with the configured engine. The task
+log and the trace manifest's `on_case` entry say which, and why. The raw suites stay with the daily run: today's
 partitions are still growing, so their counts would race the lander.
 
 Coalescing, so a burst of reports costs one or two traces, not one each:
@@ -76,8 +82,9 @@ def tracelake_on_case() -> None:
 
     @task(execution_timeout=timedelta(hours=1))
     def trace() -> dict[str, Any]:
+        """Trace today's new F0s into its published tables (today whole when that cannot be exact)."""
         settings, rules = steps.service_settings()
-        return steps.trace(settings, rules, steps.today(get_current_context(), rules.zone))
+        return steps.trace(settings, rules, steps.today(get_current_context(), rules.zone), on_case=True)
 
     @task
     def validate_outputs() -> dict[str, Any]:

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from jobs.publication import DayPublication, Step, begin, recover, unwatched
 from jobs.trace.engines import DayTables, Engine, TopicCounts
@@ -70,14 +70,14 @@ def _engine(name: EngineName, spark_master: str | None, spark_driver_memory: str
     raise ValueError(f"unknown engine {name!r}: use 'spark' or 'duckdb'")
 
 
-def _absolute(root: str) -> str:
+def absolute_root(root: str) -> str:
     """Local lake roots become absolute: Spark and DuckDB resolve relative paths differently."""
     return root if "://" in root else str(Path(root).resolve())
 
 
 def begin_day(lake_root: str, day: date, *, on_step: Step = unwatched) -> DayPublication:
     """A publication of all of D: the trace's tables, everything built from them, the analysts' file."""
-    lake = Lake(_absolute(lake_root))
+    lake = Lake(absolute_root(lake_root))
     return begin(
         lake.root,
         day,
@@ -85,6 +85,16 @@ def begin_day(lake_root: str, day: date, *, on_step: Step = unwatched) -> DayPub
         files=lake.analyst_files,
         on_step=on_step,
     )
+
+
+def day_directories(lake: Lake, day: date) -> dict[str, str]:
+    """Each of D's traced tables (`DAY_TABLES`) → its directory, as published."""
+    return {
+        "contacts": lake.curated_day("contacts", day),
+        "exposures": lake.curated_day("exposures", day),
+        "cases": lake.curated_day("cases", day),
+        "export": lake.export_day("exposures", day),
+    }
 
 
 def trace_day(
@@ -98,12 +108,14 @@ def trace_day(
     spark_driver_memory: str | None = None,
     into: DayPublication | None = None,
     earliest: datetime = DEFAULT_EARLIEST,
+    on_case: Mapping[str, Any] | None = None,
 ) -> TraceResult:
     """Trace D and stage its tables `into` a publication; without one, publish them as D's at once.
 
-    `earliest` is the lander's `earliest_instant`: rows with earlier times are not traced.
+    `earliest` is the lander's `earliest_instant`: rows with earlier times are not traced. `on_case`: why
+    the on-case trace (`jobs.trace.on_case`) traced D whole, recorded in the manifest.
     """
-    lake = Lake(_absolute(lake_root))
+    lake = Lake(absolute_root(lake_root))
     recover(lake.root, day)
     params = TraceParams.from_rules(rules, day, earliest)
     runner = _engine(engine, spark_master, spark_driver_memory)
@@ -111,12 +123,7 @@ def trace_day(
     publication = into or begin(
         lake.root, day, directories=[*lake.traced_directories(day), *lake.built_directories(day)]
     )
-    directories = {
-        "contacts": lake.curated_day("contacts", day),
-        "exposures": lake.curated_day("exposures", day),
-        "cases": lake.curated_day("cases", day),
-        "export": lake.export_day("exposures", day),
-    }
+    directories = day_directories(lake, day)
     written = runner.trace(plan, params, DayTables(publication, directories, rules, vault))
     record_reidentification(
         vault, day=day, output=join(EXPORTS, "exposures"), people=written.people_named,
@@ -135,6 +142,7 @@ def trace_day(
         outputs={name: (path, written.rows[name]) for name, path in directories.items()},
         tier_counts=tier_counts,
         timings=timings,
+        on_case=on_case,
     )
     stage_directories(
         publication, [DayDirectory(manifest_path.rpartition("/")[0], {MANIFEST_FILE: manifest_bytes(document)})]

@@ -36,8 +36,11 @@ def manifest(
     outputs: Mapping[str, tuple[str, int]],
     tier_counts: Mapping[str, int],
     timings: Mapping[str, float],
+    on_case: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    return {
+    """The manifest; `on_case` (only for the on-case trace) says whether it traced D whole or its new F0s
+    only, and why."""
+    document = {
         "job": "trace",
         "day": params.day.isoformat(),
         "engine": engine,
@@ -57,6 +60,9 @@ def manifest(
         "tier_counts": dict(tier_counts),
         "timings": {stage: round(seconds, 3) for stage, seconds in timings.items()},
     }
+    if on_case is not None:
+        document["on_case"] = dict(on_case)
+    return document
 
 
 def manifest_bytes(document: Mapping[str, Any]) -> bytes:

@@ -5,7 +5,7 @@ it becomes D's only when the run is published, together with every other
 output of the run. The same tables give the same bytes.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -33,6 +33,16 @@ def _write(fs: pafs.FileSystem, directory: str, name: str, content: pa.Table | b
         return
     with fs.open_output_stream(target) as stream:
         stream.write(content)
+
+
+def stage_copies(outputs: DayOutputs, directory: str, files: Sequence[str]) -> None:
+    """Stage `directory` as the files it holds as published, copied by name: a table a run leaves unchanged."""
+    fs, staged = filesystem(outputs.target(directory))
+    if fs.get_file_info(staged).type != pafs.FileType.NotFound:
+        fs.delete_dir(staged)
+    fs.create_dir(staged, recursive=True)
+    for path in files:
+        fs.copy_file(filesystem(path)[1], f"{staged}/{path.rpartition('/')[2]}")
 
 
 def stage_directories(outputs: DayOutputs, directories: list[DayDirectory]) -> None:

@@ -133,23 +133,32 @@ def validate_raw(settings: AirflowSettings, day: date) -> dict[str, Any]:
     return {"expectations": report.expectations, "rows": dict(report.rows), "docs": report.docs}
 
 
-def trace(settings: AirflowSettings, rules: Rules, day: date) -> dict[str, Any]:
+def trace(settings: AirflowSettings, rules: Rules, day: date, *, on_case: bool = False) -> dict[str, Any]:
     """Trace day D with TRACELAKE_TRACE_ENGINE (Spark on TRACELAKE_SPARK_MASTER by default) into a new run of D,
-    held in the lake for the validation and the export; returns what it found."""
+    held in the lake for the validation and the export; returns what it found.
+
+    `on_case`: the event-driven run traces only the F0s confirmed since D's published trace, merged into its
+    tables (`jobs.trace.on_case`), and D whole with the engine when that cannot be exact; the log says which.
+    """
     from jobs.trace.day import begin_day, trace_day
+    from jobs.trace.on_case import trace_on_case
 
     publication = begin_day(settings.lake, day)
-    result = trace_day(
-        settings.lake,
-        day,
-        rules,
-        vault=settings.vault_location,
-        engine=settings.trace_engine,
-        spark_master=settings.spark_master,
-        spark_driver_memory=settings.spark_driver_memory,
-        into=publication,
-        earliest=settings.earliest_instant,
-    )
+    arguments: dict[str, Any] = {
+        "vault": settings.vault_location,
+        "engine": settings.trace_engine,
+        "spark_master": settings.spark_master,
+        "spark_driver_memory": settings.spark_driver_memory,
+        "into": publication,
+        "earliest": settings.earliest_instant,
+    }
+    mode: dict[str, str] = {}
+    if on_case:
+        traced = trace_on_case(settings.lake, day, rules, **arguments)
+        result, mode = traced.result, {"mode": traced.mode, "reason": traced.reason}
+        print(f"on-case trace of {day.isoformat()}: {traced.mode} ({traced.reason})")
+    else:
+        result = trace_day(settings.lake, day, rules, **arguments)
     publication.hold()
     return {
         "day": result.day.isoformat(),
@@ -157,6 +166,7 @@ def trace(settings: AirflowSettings, rules: Rules, day: date) -> dict[str, Any]:
         "rules_version": result.rules_version,
         "tiers": dict(result.tier_counts),
         "manifest": result.manifest,
+        **mode,
     }
 
 

@@ -1,0 +1,98 @@
+"""D's tables after the on-case trace: the published ones with the changed people's rows replaced.
+
+Only the touched people (`jobs.trace.duckdb.changed_sources`) get their risk
+score, curated row and export row made again, with the full trace's own
+steps (`risk_scores`, `curate`, `reidentify`); only they are re-identified.
+Everyone else's rows are the published ones. Each table is sorted as the
+full trace sorts it; a table nothing changed in is copied file by file.
+"""
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from jobs.trace.curate import curate
+from jobs.trace.engines import DayTables, EngineOutput
+from jobs.trace.parameters import TraceParams
+from jobs.trace.published import PublishedTrace
+from jobs.trace.reidentify import pseudonyms_named, reidentify
+from jobs.trace.risk import risk_scores
+from jobs.trace.write import PART_FILE, DayDirectory, stage_copies, stage_directories
+from schemas.lake import EXPOSURES_CURATED, EXPOSURES_EXPORT
+from tracelake.core.vault import read_identities
+
+
+@dataclass(frozen=True)
+class ChangedRows:
+    """What the on-case trace found, as engine rows (`jobs.trace.engines`)."""
+
+    cases: pa.Table
+    """Every case row of D, as of now."""
+    contacts: pa.Table | None
+    """Every exposure of D; None when none was added or dropped."""
+    exposed: pa.Table
+    """The touched people who are exposed now."""
+    exposed_contacts: pa.Table
+    """Their exposures: all their risk score reads."""
+    touched: pa.Array
+    """Everyone whose published exposed row, if any, goes."""
+
+
+@dataclass(frozen=True)
+class MergedDay:
+    rows: dict[str, int]
+    people_named: int
+    exposed_tiers: dict[str, int]
+    """Exposed people per tier name."""
+
+
+def _without(table: pa.Table, column: str, people: pa.Array) -> pa.Table:
+    return table.filter(pc.invert(pc.is_in(table[column], value_set=people)))
+
+
+def _tier_counts(exposures: pa.Table) -> dict[str, int]:
+    counted = pc.value_counts(exposures["tier"]).to_pylist()
+    return {entry["values"]: entry["counts"] for entry in counted}
+
+
+def merge_day(published: PublishedTrace, changed: ChangedRows, params: TraceParams, tables: DayTables) -> MergedDay:
+    """Stage D's four tables into `tables`' run: written anew where something changed, else copied."""
+    rules = tables.rules
+    risk = risk_scores(changed.exposed_contacts, changed.exposed, rules.risk, params)
+    contacts = changed.contacts if changed.contacts is not None else changed.exposed_contacts.slice(0, 0)
+    output = EngineOutput(cases=changed.cases, contacts=contacts, exposed=changed.exposed, inputs={},
+                          tier_counts={}, timings={})
+    curated = curate(output, rules.version, rules.tier_name, rules.tiers.max_depth, risk)
+    written: dict[str, pa.Table] = {"cases": curated.cases}
+    if changed.contacts is not None:
+        written["contacts"] = curated.contacts
+    named = pseudonyms_named(curated.exposures)
+    if len(changed.touched):
+        exposures = pa.concat_tables([
+            _without(published.table("exposures", EXPOSURES_CURATED), "person_pseudonym", changed.touched),
+            curated.exposures,
+        ]).sort_by([("tier", "ascending"), ("person_pseudonym", "ascending")])
+        identities = read_identities(tables.vault, pa.chunked_array([*named.chunks, changed.touched], pa.string()))
+        touched_ids = pc.filter(identities["person_id"], pc.is_in(identities["pseudonym"], value_set=changed.touched))
+        written["exposures"] = exposures
+        written["export"] = pa.concat_tables([
+            _without(published.table("export", EXPOSURES_EXPORT), "person_id", touched_ids.combine_chunks()),
+            reidentify(curated.exposures, identities),
+        ]).sort_by([("tier", "ascending"), ("person_id", "ascending")])
+    stage_directories(
+        tables.publication,
+        [DayDirectory(tables.directories[name], {PART_FILE: table}) for name, table in written.items()],
+    )
+    rows = {name: table.num_rows for name, table in written.items()}
+    for name, files in published.files.items():
+        if name not in written:
+            stage_copies(tables.publication, tables.directories[name], files)
+            rows[name] = int(published.manifest["outputs"][name]["rows"])
+    if "exposures" in written:
+        exposed_tiers = _tier_counts(written["exposures"])
+    else:
+        exposed_tiers = {tier: count for tier, count in published.manifest["tier_counts"].items()
+                         if tier != rules.tier_name(0)}
+    return MergedDay(rows=rows, people_named=pc.count_distinct(named).as_py() if len(named) else 0,
+                     exposed_tiers=exposed_tiers)
