@@ -229,10 +229,7 @@ def register_lake_views(
     """
     rules = rules or load_rules()
     root = _absolute_root(lake_root)
-    names: list[str] = []
-    for view in PARQUET_VIEWS:
-        con.execute(f"CREATE OR REPLACE VIEW {view.name} AS {_parquet_select(con, root, view, outputs)}")
-        names.append(view.name)
+    names = list(register_parquet_views(con, lake_root, outputs))
     con.execute(f"CREATE OR REPLACE VIEW run_manifests AS {_manifest_select(con, root, outputs)}")
     names.append("run_manifests")
     for name, sql in _derived_views(rules).items():
@@ -240,6 +237,25 @@ def register_lake_views(
         names.append(name)
     _create_macros(con, rules)
     return tuple(names)
+
+
+def register_parquet_views(
+    con: duckdb.DuckDBPyConnection, lake_root: str, outputs: DayOutputs = DIRECT, names: Sequence[str] | None = None
+) -> tuple[str, ...]:
+    """Create (or create again) the views over the lake's Parquet tables, all or those `names`, as they are now."""
+    root = _absolute_root(lake_root)
+    wanted = [view for view in PARQUET_VIEWS if names is None or view.name in names]
+    unknown = set(names or ()) - {view.name for view in wanted}
+    if unknown:
+        raise ValueError(f"no Parquet view named {', '.join(sorted(unknown))}")
+    for view in wanted:
+        con.execute(f"CREATE OR REPLACE VIEW {view.name} AS {_parquet_select(con, root, view, outputs)}")
+    return tuple(view.name for view in wanted)
+
+
+def derived_view_sql(rules: Rules, name: str) -> str:
+    """The SQL of one derived view (`venues`, `exposure_districts`, `district_exposures`)."""
+    return _derived_views(rules)[name]
 
 
 def _create_macros(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
@@ -278,11 +294,33 @@ LAKE_CATALOG = "lake"
 """An in-memory catalog, attached only while the file is built, that holds the views over the Parquet."""
 
 
-def _landed_events_select() -> str:
+def _landed_events_select(catalog: str) -> str:
     return " UNION ALL ".join(
-        f"SELECT '{topic}' AS topic, date, count(*) AS events FROM {LAKE_CATALOG}.main.{view} GROUP BY date"
+        f"SELECT '{topic}' AS topic, date, count(*) AS events FROM {catalog}.main.{view} GROUP BY date"
         for topic, view in LANDED_TOPICS.items()
     )
+
+
+def _copy_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
+    """Materialize the lake views of `catalog` into `con`'s current database."""
+    for name in MATERIALIZED:
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM {catalog}.main.{name}")
+    con.execute(f"CREATE TABLE landed_events AS {_landed_events_select(catalog)} ORDER BY topic, date")
+
+
+def _create_file_views(con: duckdb.DuckDBPyConnection, day: date | None, rules: Rules) -> None:
+    """The file's own views and macros, in `con`'s current database, reading only its tables."""
+    derived = _derived_views(rules)
+    for name in FILE_VIEWS:
+        con.execute(f"CREATE VIEW {name} AS {derived[name]}")
+    if day is not None:
+        con.execute(f"CREATE VIEW latest_day AS SELECT DATE '{day.isoformat()}' AS day")
+    else:
+        con.execute(
+            "CREATE VIEW latest_day AS SELECT max(date) AS day FROM ("
+            "SELECT date FROM run_manifests UNION ALL SELECT date FROM exposures UNION ALL SELECT date FROM cases)"
+        )
+    _create_macros(con, rules)
 
 
 def fill_analyst_db(
@@ -299,35 +337,59 @@ def fill_analyst_db(
         con.execute(f"USE {LAKE_CATALOG}")
         register_lake_views(con, lake_root, rules, outputs)
         con.execute(f'USE "{target}"')
-        for name in MATERIALIZED:
-            con.execute(f"CREATE TABLE {name} AS SELECT * FROM {LAKE_CATALOG}.main.{name}")
-        con.execute(f"CREATE TABLE landed_events AS {_landed_events_select()} ORDER BY topic, date")
+        _copy_tables(con, LAKE_CATALOG)
     finally:
         con.execute(f'USE "{target}"')
         con.execute(f"DETACH {LAKE_CATALOG}")
-    derived = _derived_views(rules)
-    for name in FILE_VIEWS:
-        con.execute(f"CREATE VIEW {name} AS {derived[name]}")
-    if day is not None:
-        con.execute(f"CREATE VIEW latest_day AS SELECT DATE '{day.isoformat()}' AS day")
-    else:
-        con.execute(
-            "CREATE VIEW latest_day AS SELECT max(date) AS day FROM ("
-            "SELECT date FROM run_manifests UNION ALL SELECT date FROM exposures UNION ALL SELECT date FROM cases)"
-        )
-    _create_macros(con, rules)
-    return (*MATERIALIZED, "landed_events"), (*FILE_VIEWS, "latest_day")
+    _create_file_views(con, day, rules)
+    return TABLES, VIEWS
+
+
+TABLES: tuple[str, ...] = (*MATERIALIZED, "landed_events")
+VIEWS: tuple[str, ...] = (*FILE_VIEWS, "latest_day")
+
+FILE_CATALOG = "analysts_file"
+"""The file being built, attached to a connection that already holds the lake views (`lake_views`)."""
+
+
+def _record_build(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
+    con.execute(
+        "CREATE TABLE tracelake_build AS SELECT ? AS built_at, ? AS rules_version, "
+        "? AS timezone, ? AS tables, ? AS views, ? AS suppress_below",
+        [datetime.now(UTC), rules.version, rules.timezone, list(TABLES), list(VIEWS), SUPPRESS_BELOW],
+    )
+
+
+def _fill_from(lake_views: duckdb.DuckDBPyConnection, building: str, day: date | None, rules: Rules) -> None:
+    """Fill the file at `building` from a connection whose current database holds the lake views."""
+    source = lake_views.execute("SELECT current_database()").fetchall()[0][0]
+    lake_views.execute(f"ATTACH {_quote(building)} AS {FILE_CATALOG}")
+    try:
+        lake_views.execute(f"USE {FILE_CATALOG}")
+        _copy_tables(lake_views, f'"{source}"')
+        _create_file_views(lake_views, day, rules)
+        _record_build(lake_views, rules)
+        lake_views.execute(f"CHECKPOINT {FILE_CATALOG}")
+    finally:
+        lake_views.execute(f'USE "{source}"')
+        lake_views.execute(f"DETACH {FILE_CATALOG}")
 
 
 def build_analyst_db(
-    lake_root: str | Path, day: date | None = None, *, rules: Rules | None = None, outputs: DayOutputs = DIRECT
+    lake_root: str | Path,
+    day: date | None = None,
+    *,
+    rules: Rules | None = None,
+    outputs: DayOutputs = DIRECT,
+    lake_views: duckdb.DuckDBPyConnection | None = None,
 ) -> Path:
     """Write `tracelake.duckdb` at the lake root (or where `outputs` stages it) and return its path.
 
     `day` is the day just traced, kept as the `latest_day` view so queries can
     say "today"; without it, `latest_day` is the newest traced day (manifests,
     exposures or cases), evaluated when queried. The file is built beside its final name and moved
-    into place, so an analyst never opens half a file.
+    into place, so an analyst never opens half a file. `lake_views` is a connection that already
+    holds the lake views for `outputs` (`jobs.publish.day_views`): the tables are copied from it.
     """
     root = str(lake_root)
     if "://" in root:
@@ -340,15 +402,14 @@ def build_analyst_db(
     with building_atomically(str(final)) as building:
         for leftover in (building, f"{building}.wal"):
             Path(leftover).unlink(missing_ok=True)
-        con = duckdb.connect(building)
-        try:
-            tables, views = fill_analyst_db(con, str(directory), day, rules, outputs)
-            con.execute(
-                "CREATE TABLE tracelake_build AS SELECT ? AS built_at, ? AS rules_version, "
-                "? AS timezone, ? AS tables, ? AS views, ? AS suppress_below",
-                [datetime.now(UTC), rules.version, rules.timezone, list(tables), list(views), SUPPRESS_BELOW],
-            )
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
+        if lake_views is not None:
+            _fill_from(lake_views, building, day, rules)
+        else:
+            con = duckdb.connect(building)
+            try:
+                fill_analyst_db(con, str(directory), day, rules, outputs)
+                _record_build(con, rules)
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
     return final

@@ -12,7 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from jobs.publication import DIRECT, DayOutputs
-from jobs.publish.analyst_db import register_lake_views
+from jobs.publish.day_views import DayViews, day_views
 from jobs.trace.write import PART_FILE, DayDirectory, stage_directories
 from tracelake.core.lake import Lake
 from tracelake.core.rules import Rules
@@ -21,15 +21,20 @@ DayQuery = Callable[[duckdb.DuckDBPyConnection, date, Rules], pa.Table]
 
 
 def write_curated_day(
-    lake_root: str, day: date, rules: Rules, table_name: str, query: DayQuery, *, outputs: DayOutputs = DIRECT
+    lake_root: str,
+    day: date,
+    rules: Rules,
+    table_name: str,
+    query: DayQuery,
+    *,
+    outputs: DayOutputs = DIRECT,
+    views: DayViews | None = None,
 ) -> pa.Table:
-    """Run `query` for D on a connection holding the lake's views (UTC session) and stage its table."""
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        register_lake_views(con, lake_root, rules, outputs)
+    """Run `query` for D on a connection holding the lake's views (UTC session) and stage its table.
+
+    `views` are D's export's own (`jobs.publish.day_views`), else the step opens its own.
+    """
+    with day_views(lake_root, day, rules, outputs, views) as opened, opened.in_utc() as con:
         table = query(con, day, rules)
-    finally:
-        con.close()
     stage_directories(outputs, [DayDirectory(Lake(lake_root).curated_day(table_name, day), {PART_FILE: table})])
     return table

@@ -21,6 +21,7 @@ import pyarrow as pa
 from jobs.publication import DayPublication, begin
 from jobs.publish.analyst_db import build_analyst_db
 from jobs.publish.changes import ChangesSummary, refresh_next_day, write_changes
+from jobs.publish.day_views import DayViews
 from jobs.publish.prediction import write_prediction
 from jobs.publish.province import ProvinceSummary, build_province_outputs, province_sections
 from jobs.publish.report import Audience, build_report
@@ -33,6 +34,9 @@ from jobs.publish.worklists import WorklistSummary, write_worklists
 from tracelake.core.lake import CHANGES, NOTIFICATIONS, PREDICTION_TABLE, PROVINCE_TABLES, SENSOR_QUALITY_TABLE, Lake
 from tracelake.core.rules import Rules
 from tracelake.core.settings import QUARANTINE_CEILING
+
+CURATED_BY_EXPORT: tuple[str, ...] = (CHANGES, PREDICTION_TABLE, SENSOR_QUALITY_TABLE)
+"""The analysts' views of tables the export itself stages for D: read again before the analysts' file is filled."""
 
 
 @dataclass(frozen=True)
@@ -75,30 +79,37 @@ def export_day(
     if publication is None:
         publication = begin(lake_root, day, directories=lake.built_directories(day), files=lake.analyst_files)
     changes = write_changes(lake_root, day, rules, vault=vault, outputs=publication)
-    worklists = write_worklists(
-        lake_root, day, rules, vault=vault, outputs=publication, capacity=capacity, changes=changes.statuses
-    )
-    province = build_province_outputs(lake_root, day, rules, outputs=publication)
-    prediction = write_prediction(lake_root, day, rules, outputs=publication)
-    sensor_quality = write_sensor_quality(lake_root, day, rules, outputs=publication)
-    database = None
-    if "://" not in lake_root:
-        database = publication.published_path(str(build_analyst_db(lake_root, day, rules=rules, outputs=publication)))
-    sections = [*province_sections(province), StaffCheckSection()]
-    staged_report = build_report(
-        lake_root, day, rules, counts=counts, extra_sections=sections, outputs=publication,
-        quarantine_ceiling=quarantine_ceiling,
-    )
-    report = publication.published_path(str(staged_report))
-    tracers_only = [
-        CallsSection(worklists), ChangesSection(changes), PredictionSection(day, prediction),
-        SensorQualitySection(day, sensor_quality),
-    ]
-    staged_tracer_report = build_report(
-        lake_root, day, rules, counts=counts, extra_sections=[*sections, *tracers_only], audience=Audience.TRACERS,
-        outputs=publication, quarantine_ceiling=quarantine_ceiling,
-    )
-    tracer_report = publication.published_path(str(staged_tracer_report))
+    views = DayViews.open(lake_root, day, rules, publication)
+    try:
+        worklists = write_worklists(
+            lake_root, day, rules, vault=vault, outputs=publication, capacity=capacity, changes=changes.statuses,
+            views=views,
+        )
+        province = build_province_outputs(lake_root, day, rules, outputs=publication)
+        prediction = write_prediction(lake_root, day, rules, outputs=publication, views=views)
+        sensor_quality = write_sensor_quality(lake_root, day, rules, outputs=publication, views=views)
+        views.reread(*CURATED_BY_EXPORT)
+        database = None
+        if "://" not in lake_root:
+            staged_database = build_analyst_db(lake_root, day, rules=rules, outputs=publication, lake_views=views.con)
+            database = publication.published_path(str(staged_database))
+        sections = [*province_sections(province), StaffCheckSection()]
+        staged_report = build_report(
+            lake_root, day, rules, counts=counts, extra_sections=sections, outputs=publication,
+            quarantine_ceiling=quarantine_ceiling, views=views,
+        )
+        report = publication.published_path(str(staged_report))
+        tracers_only = [
+            CallsSection(worklists), ChangesSection(changes), PredictionSection(day, prediction),
+            SensorQualitySection(day, sensor_quality),
+        ]
+        staged_tracer_report = build_report(
+            lake_root, day, rules, counts=counts, extra_sections=[*sections, *tracers_only],
+            audience=Audience.TRACERS, outputs=publication, quarantine_ceiling=quarantine_ceiling, views=views,
+        )
+        tracer_report = publication.published_path(str(staged_tracer_report))
+    finally:
+        views.close()
     publication.publish()
     following = refresh_next_day(lake_root, day, rules, vault=vault)
     paths = {

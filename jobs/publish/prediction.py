@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from jobs.publication import DIRECT, DayOutputs
 from jobs.publish.curated_day import write_curated_day
+from jobs.publish.day_views import DayViews
 from schemas.lake import PREDICTION
 from tracelake.core.lake import PREDICTION_TABLE
 from tracelake.core.rules import Rules
@@ -137,6 +138,10 @@ def prediction_table(con: duckdb.DuckDBPyConnection, day: date, rules: Rules) ->
     return pa.Table.from_pylist(sorted(rows, key=_order), schema=PREDICTION)
 
 
-def write_prediction(lake_root: str, day: date, rules: Rules, *, outputs: DayOutputs = DIRECT) -> pa.Table:
+def write_prediction(
+    lake_root: str, day: date, rules: Rules, *, outputs: DayOutputs = DIRECT, views: DayViews | None = None
+) -> pa.Table:
     """Compute D's table and write it to `curated/prediction/date=D/` (where `outputs` stages it)."""
-    return write_curated_day(lake_root, day, rules, PREDICTION_TABLE, prediction_table, outputs=outputs)
+    return write_curated_day(
+        lake_root, day, rules, PREDICTION_TABLE, prediction_table, outputs=outputs, views=views
+    )

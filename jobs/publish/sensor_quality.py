@@ -37,6 +37,7 @@ import pyarrow as pa
 
 from jobs.publication import DIRECT, DayOutputs
 from jobs.publish.curated_day import write_curated_day
+from jobs.publish.day_views import DayViews
 from jobs.trace.duckdb.usable import plausible_landing, usable_view
 from schemas.lake import SENSOR_QUALITY
 from tracelake.core.lake import SENSOR_QUALITY_TABLE
@@ -127,6 +128,10 @@ def sensor_quality_table(con: duckdb.DuckDBPyConnection, day: date, rules: Rules
     return pa.Table.from_pylist(rows, schema=SENSOR_QUALITY)
 
 
-def write_sensor_quality(lake_root: str, day: date, rules: Rules, *, outputs: DayOutputs = DIRECT) -> pa.Table:
+def write_sensor_quality(
+    lake_root: str, day: date, rules: Rules, *, outputs: DayOutputs = DIRECT, views: DayViews | None = None
+) -> pa.Table:
     """Count D's checks and write them to `curated/sensor_quality/date=D/` (where `outputs` stages it)."""
-    return write_curated_day(lake_root, day, rules, SENSOR_QUALITY_TABLE, sensor_quality_table, outputs=outputs)
+    return write_curated_day(
+        lake_root, day, rules, SENSOR_QUALITY_TABLE, sensor_quality_table, outputs=outputs, views=views
+    )

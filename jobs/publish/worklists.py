@@ -39,10 +39,11 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from jobs.publication import DIRECT, DayOutputs
-from jobs.publish.analyst_db import UNKNOWN_DISTRICT, register_lake_views
+from jobs.publish.analyst_db import UNKNOWN_DISTRICT
 from jobs.publish.capacity import days_to_clear
 from jobs.publish.changes import STATUSES, diff
 from jobs.publish.csv_columns import csv_bytes, safe_column
+from jobs.publish.day_views import DayViews, day_views
 from jobs.publish.notifications import NOTIFY_FILE, NOTIFY_SELECT, notify_csv
 from schemas.lake import EXPOSURES_EXPORT, UTC_TIME
 from tracelake.core.audit import record_reidentification
@@ -532,6 +533,7 @@ def write_worklists(
     outputs: DayOutputs = DIRECT,
     capacity: Mapping[str, int] | None = None,
     changes: pa.Table | None = None,
+    views: DayViews | None = None,
 ) -> WorklistSummary:
     """Write `exports/worklists/date=D/district=<code>/worklist.{csv,parquet}` (the people to call) and
     `exports/notifications/date=D/district=<code>/notify.csv` (the rest), replacing D's lists.
@@ -545,25 +547,32 @@ def write_worklists(
     `changes` is each person's change since the previous published day
     (`jobs.publish.changes`, person_pseudonym and change); computed here when not given.
     Every row is made in DuckDB and Arrow, each district's files cut from the same two tables.
+    `views` are D's export's own (`jobs.publish.day_views`), else the lists open their own.
     """
-    con = duckdb.connect()
-    try:
-        register_lake_views(con, lake_root, rules, outputs)
-        con.register("export", _read_export(Lake(lake_root), day, outputs))
-        con.register("vault", read_identities(vault))
-        con.register("capacity", _capacity_table(capacity or {}))
-        con.register("changes", changes if changes is not None else diff(lake_root, day, rules, outputs)[0])
-        con.execute(
-            _RANKED,
-            {"day": day, "unknown": UNKNOWN_DISTRICT, "default_calls": rules.capacity.default_calls_per_day,
-             "statuses": list(STATUSES)},
-        )
-        called = con.sql(_TO_CALL, params={"day": day, "zone": rules.timezone}).to_arrow_table()
-        notified = con.sql(_TO_NOTIFY, params={"day": day, "zone": rules.timezone}).to_arrow_table()
-        districts = con.execute(_DISTRICTS).fetchall()
-        unlinked = int(con.execute(_UNLINKED, {"day": day}).fetchall()[0][0])
-    finally:
-        con.close()
+    inputs = {
+        "export": _read_export(Lake(lake_root), day, outputs),
+        "vault": read_identities(vault),
+        "capacity": _capacity_table(capacity or {}),
+        "changes": changes if changes is not None else diff(lake_root, day, rules, outputs)[0],
+    }
+    with day_views(lake_root, day, rules, outputs, views) as opened:
+        con = opened.con
+        for name, table in inputs.items():
+            con.register(name, table)
+        try:
+            con.execute(
+                _RANKED,
+                {"day": day, "unknown": UNKNOWN_DISTRICT, "default_calls": rules.capacity.default_calls_per_day,
+                 "statuses": list(STATUSES)},
+            )
+            called = con.sql(_TO_CALL, params={"day": day, "zone": rules.timezone}).to_arrow_table()
+            notified = con.sql(_TO_NOTIFY, params={"day": day, "zone": rules.timezone}).to_arrow_table()
+            districts = con.execute(_DISTRICTS).fetchall()
+            unlinked = int(con.execute(_UNLINKED, {"day": day}).fetchall()[0][0])
+        finally:
+            con.execute("DROP TABLE IF EXISTS ranked")
+            for name in inputs:
+                con.unregister(name)
     record_reidentification(
         vault, day=day, output=join(EXPORTS, WORKLISTS), people=called.num_rows,
         key_fingerprint=vault_key_fingerprint(vault),

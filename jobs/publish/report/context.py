@@ -12,12 +12,12 @@ print the same figure. The tracers' export is read only for the tracers' page,
 to count its rows; no section ever prints an id.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import duckdb
@@ -32,6 +32,8 @@ from schemas import TOPICS
 from schemas.lake import EXPOSURES_EXPORT
 from tracelake.core.lake import EXPORTS, Lake, filesystem, join
 from tracelake.core.rules import Rules
+
+T = TypeVar("T")
 
 STAGES: tuple[str, ...] = ("in", "landed", "quarantined")
 STAGE_ALIASES = {"published": "in", "events_in": "in"}
@@ -119,6 +121,8 @@ class ReportContext:
     """Caveats sections add while rendering; the page prints them at the bottom."""
     outputs: DayOutputs = DIRECT
     """Where D's export and worklists are read while the run that builds the page is staged."""
+    answers: dict[Any, Any] = field(default_factory=dict)
+    """Answers of the lake's views, shared by the pages of one export (the same whoever reads them)."""
 
     @property
     def lake(self) -> Lake:
@@ -133,9 +137,20 @@ class ReportContext:
         lake = self.lake
         return lake.report_day(self.day) if self.public else lake.tracer_report_day(self.day)
 
+    def _remember(self, key: Any, compute: Callable[[], T]) -> T:
+        if key not in self.answers:
+            self.answers[key] = compute()
+        answer: T = self.answers[key]
+        return answer
+
     def rows(self, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-        """Rows of a query over the analysts' views; `$day` is the report's day unless given."""
-        return self.con.execute(sql, {"day": self.day, **params} if "$day" in sql else params).fetchall()
+        """Rows of a query over the analysts' views; `$day` is the report's day unless given.
+
+        Asked once per page set: a second page asking the same gets the same rows (`answers`).
+        """
+        given = {"day": self.day, **params} if "$day" in sql else params
+        key = ("rows", sql, repr(sorted(given.items())))
+        return list(self._remember(key, lambda: self.con.execute(sql, given).fetchall()))
 
     def scalar(self, sql: str, **params: Any) -> Any:
         found = self.rows(sql, **params)
@@ -165,10 +180,13 @@ class ReportContext:
     @cached_property
     def manifest(self) -> dict[str, Any]:
         """The trace job's manifest for the day as a dict (empty when the day has none)."""
-        cursor = self.con.execute("SELECT * FROM run_manifests WHERE date = $day", {"day": self.day})
-        names = [column[0] for column in cursor.description or ()]
-        found = cursor.fetchone()
-        return dict(zip(names, found, strict=True)) if found else {}
+        def read() -> dict[str, Any]:
+            cursor = self.con.execute("SELECT * FROM run_manifests WHERE date = $day", {"day": self.day})
+            names = [column[0] for column in cursor.description or ()]
+            found = cursor.fetchone()
+            return dict(zip(names, found, strict=True)) if found else {}
+
+        return dict(self._remember(("manifest", self.day), read))
 
     @cached_property
     def funnel(self) -> Funnel:
@@ -235,7 +253,7 @@ class ReportContext:
     @cached_property
     def clusters(self) -> list[ClusterCount]:
         """The day's transmission clusters, largest first."""
-        return cluster_counts(self.con, self.day)
+        return list(self._remember(("clusters", self.day), lambda: cluster_counts(self.con, self.day)))
 
     @cached_property
     def cases(self) -> Disclosure[str]:

@@ -11,10 +11,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from jobs.publication import DIRECT, DayOutputs
-from jobs.publish.analyst_db import register_lake_views
+from jobs.publish.day_views import DayViews, day_views
 from jobs.publish.report.context import Audience, ReportContext
 from jobs.publish.report.core_sections import core_sections, day_title
 from jobs.publish.report.section import ReportSection
@@ -156,6 +154,7 @@ def build_report(
     audience: Audience = Audience.PUBLIC,
     outputs: DayOutputs = DIRECT,
     quarantine_ceiling: float = QUARANTINE_CEILING,
+    views: DayViews | None = None,
 ) -> Path:
     """Write the public `reports/date=D/index.html`, or the tracers' `exports/reports/date=D/index.html`.
 
@@ -168,17 +167,15 @@ def build_report(
     give the raw validation); `extra_sections` are appended after them,
     the way province sections join the page. The public page is the default:
     a forgotten argument never prints a small count. `outputs` says where D's
-    tables are read and the page written while its run is staged (`jobs.publication`).
+    tables are read and the page written while its run is staged (`jobs.publication`). `views` are
+    D's export's own (`jobs.publish.day_views`): the pages of one export then ask each question once.
     """
-    con = duckdb.connect()
-    try:
-        register_lake_views(con, lake_root, rules, outputs)
+    with day_views(lake_root, day, rules, outputs, views) as opened:
         context = ReportContext(
-            lake_root=lake_root, day=day, rules=rules, con=con, counts=counts, audience=audience, outputs=outputs
+            lake_root=lake_root, day=day, rules=rules, con=opened.con, counts=counts, audience=audience,
+            outputs=outputs, answers=opened.remember("report answers", dict),
         )
         html = render_page(context, core_sections(quarantine_ceiling) if sections is None else sections, extra_sections)
-    finally:
-        con.close()
     fs, directory = filesystem(outputs.target(context.page_directory))
     fs.create_dir(directory, recursive=True)
     final = join(directory, REPORT_FILE)
