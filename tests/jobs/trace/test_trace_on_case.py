@@ -188,3 +188,22 @@ def test_a_retraction_traces_the_day_whole(tmp_path: Path) -> None:
     published = _published(builder)
     assert published["on_case"] == {"mode": FULL, "reason": traced.reason}
     assert builder.pseudonym(f0) not in pc.unique(published["contacts"]["source_pseudonym"]).to_pylist()
+
+
+@pytest.mark.slow
+def test_new_f0s_merged_into_a_day_spark_traced_agree_with_a_full_retrace(tmp_path: Path) -> None:
+    """D published by the Spark job; the on-case trace builds on its tables as on the DuckDB twin's."""
+    builder = LakeBuilder(tmp_path / "lake", tmp_path / "vault")
+    build_province(builder, SEEDS[0], people=PEOPLE)
+    builder.write()
+    trace_day(str(builder.root), DAY, load_rules(), vault=str(builder.vault), engine="spark")
+    phones = [f"094{SEEDS[0] % 10}{index:06d}" for index in range(PEOPLE)]
+    tiers = _tiers(builder, phones)
+    _confirm(builder, sorted(phone for phone, tier in tiers.items() if tier == "F1")[0])
+    _confirm(builder, sorted(phone for phone, tier in tiers.items() if tier == "F2")[0], days_before=3)
+    builder.write()
+    traced = _on_case(builder)
+    assert traced.mode == INCREMENTAL, traced.reason
+    published = _agree(builder)
+    assert published["on_case"]["published_engine"] == "spark"
+    assert published["on_case"]["new_f0"] == 2
