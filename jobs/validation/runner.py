@@ -41,6 +41,8 @@ SITE = "lake"
 RESULTS_DIR = "results"
 SUMMARY_FILE = "summary-{stage}.json"
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+SCOPE = "__"
+"""Between a suite's name and the name of one of its parameters, in the checkpoint's parameters."""
 PANDAS_CONDITION = re.compile(r'^\s*(\w+)\s*==\s*"([^"\\]*)"\s*$')
 """The one form of pandas row condition the suites use: a column equal to a string."""
 
@@ -179,8 +181,56 @@ def _sql_source(context: Any, name: str, session: Session) -> Any:
     return source
 
 
+def scoped(value: Any, suite: str) -> Any:
+    """`value` (a suite's kwargs) with each `$PARAMETER` renamed into the suite's own namespace.
+
+    One checkpoint validates every table of a stage and takes one dict of
+    parameters, while tables give the same name different values (each raw
+    topic's `landed_rows`): `landed_rows` of `raw_checkins` is asked for as
+    `raw_checkins__landed_rows`.
+    """
+    if isinstance(value, dict):
+        if set(value) == {"$PARAMETER"}:
+            return {"$PARAMETER": f"{suite}{SCOPE}{value['$PARAMETER']}"}
+        return {key: scoped(item, suite) for key, item in value.items()}
+    if isinstance(value, list):
+        return [scoped(item, suite) for item in value]
+    return value
+
+
+def _suite(batch: TableBatch) -> tuple[Any, dict[str, Any]]:
+    """The batch's suite as GX runs it on DuckDB, and its parameters under their scoped names."""
+    import great_expectations as gx
+
+    document = load_suite(batch.suite)
+    missing = parameters_of(document) - set(batch.parameters)
+    if missing:
+        raise ValueError(f"suite {batch.suite} needs parameters {sorted(missing)}")
+    expectations = [on_duckdb(expectation) for expectation in document["expectations"]]
+    suite = gx.ExpectationSuite(
+        name=batch.suite,
+        expectations=[{**expectation, "kwargs": scoped(expectation["kwargs"], batch.suite)}
+                      for expectation in expectations],
+        meta=dict(document.get("meta", {})),
+    )
+    return suite, {f"{batch.suite}{SCOPE}{name}": value for name, value in batch.parameters.items()}
+
+
+def _build_docs(context: Any, results: Mapping[Any, Any]) -> None:
+    """The pages of this run's results and suites, and the day's index, built once for the whole stage.
+
+    GX's `UpdateDataDocsAction` would rebuild the index and render its
+    templates anew once per validated table.
+    """
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
+
+    suites = [ExpectationSuiteIdentifier(name=result.suite_name) for result in results.values()]
+    context.build_data_docs(site_names=[SITE], resource_identifiers=[*results, *suites])
+
+
 def run_suites(stage: str, day: date, batches: list[TableBatch], docs_root: str, session: Session) -> ValidationReport:
-    """Validate every batch (a view of `session`) against its suite; build the day's Data Docs whatever the outcome."""
+    """Validate every batch (a view of `session`) against its suite, all in one checkpoint, then build the
+    day's Data Docs once, whatever the outcome."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
@@ -192,43 +242,37 @@ def run_suites(stage: str, day: date, batches: list[TableBatch], docs_root: str,
     with _local_site(docs_root) as site:
         context = _context(site)
         source = _sql_source(context, f"{stage}_views", session)
+        definitions = []
+        parameters: dict[str, Any] = {}
         for batch in batches:
-            document = load_suite(batch.suite)
-            missing = parameters_of(document) - set(batch.parameters)
-            if missing:
-                raise ValueError(f"suite {batch.suite} needs parameters {sorted(missing)}")
-            suite = context.suites.add(
-                gx.ExpectationSuite(
-                    name=batch.suite,
-                    expectations=[on_duckdb(expectation) for expectation in document["expectations"]],
-                    meta=dict(document.get("meta", {})),
-                )
-            )
-            definition = context.validation_definitions.add(
+            suite, scoped_parameters = _suite(batch)
+            parameters.update(scoped_parameters)
+            definitions.append(context.validation_definitions.add(
                 gx.ValidationDefinition(
                     name=batch.suite,
                     data=source.add_table_asset(batch.suite, table_name=batch.view)
                     .add_batch_definition_whole_table(day.isoformat()),
-                    suite=suite,
+                    suite=context.suites.add(suite),
                 )
+            ))
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(
+                name=stage,
+                validation_definitions=definitions,
+                result_format=RESULT_FORMAT,
             )
-            checkpoint = context.checkpoints.add(
-                gx.Checkpoint(
-                    name=f"{stage}-{batch.suite}",
-                    validation_definitions=[definition],
-                    actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[SITE])],
-                    result_format=RESULT_FORMAT,
-                )
-            )
-            outcome = checkpoint.run(
-                expectation_parameters=dict(batch.parameters),
-                run_id=RunIdentifier(run_name=run_name, run_time=run_time),
-            )
-            for suite_result in outcome.run_results.values():
-                for result in suite_result.results:
-                    expectations += 1
-                    if not result.success:
-                        failures.append(_failure(batch.suite, rows[batch.suite], result))
+        )
+        outcome = checkpoint.run(
+            expectation_parameters=parameters,
+            run_id=RunIdentifier(run_name=run_name, run_time=run_time),
+        )
+        _build_docs(context, outcome.run_results)
+        by_suite = {suite_result.suite_name: suite_result for suite_result in outcome.run_results.values()}
+        for batch in batches:
+            for result in by_suite[batch.suite].results:
+                expectations += 1
+                if not result.success:
+                    failures.append(_failure(batch.suite, rows[batch.suite], result))
         docs = join(docs_root, "index.html")
         report = ValidationReport(
             stage=stage,
