@@ -73,3 +73,30 @@ def test_a_manual_run_retraces_today_exports_and_records_what_it_covered(
     today = module.steps.today({"dag_run": run}, module.RULES.zone)
     assert (lake / "exports" / "exposures" / f"date={today.isoformat()}").is_dir()
     assert (lake / "manifests" / "on_case" / f"date={today.isoformat()}" / "manifest.json").is_file()
+
+
+def test_the_trace_step_traces_new_f0s_into_the_published_day(airflow_db: Path, tmp_path: Path) -> None:
+    """The on-case trace step says which trace it ran: D whole before any trace of D, then only the new F0."""
+    from jobs.publication import held
+    from tests.jobs.lakebuilder import LakeBuilder
+    from tracelake.core.rules import load_rules
+
+    steps = _steps()
+    builder = LakeBuilder(tmp_path / "lake", tmp_path / "vault")
+    builder.checkin("0912000001", "V", "2021-08-03 10:00", "2021-08-03 11:00")
+    builder.checkin("0912000002", "V", "2021-08-03 10:10", "2021-08-03 11:10")
+    builder.checkin("0912000003", "W", "2021-08-04 09:00", "2021-08-04 10:00")
+    builder.checkin("0912000004", "W", "2021-08-04 09:00", "2021-08-04 10:00")
+    builder.confirmed("0912000001", "2021-08-04 08:00", "2021-08-04")
+    builder.write()
+    settings = AirflowSettings(lake=str(builder.root), vault=str(builder.vault), trace_engine="duckdb")
+    rules = load_rules()
+
+    first = steps.trace(settings, rules, TODAY, on_case=True)
+    assert (first["mode"], first["reason"]) == ("full", "no published trace of D yet")
+    held(settings.lake, TODAY).publish()
+    builder.confirmed("0912000003", "2021-08-04 20:00", "2021-08-04")
+    builder.write()
+    second = steps.trace(settings, rules, TODAY, on_case=True)
+    assert second["mode"] == "incremental", second["reason"]
+    assert second["tiers"] == {"F0": 2, "F1": 2, "F2": 0}
