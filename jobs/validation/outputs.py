@@ -9,7 +9,9 @@ failure counts the rows that broke it.
 
 The lookups are SQL joins in the tables' views (jobs.validation.session): the
 run's tiers are one small DuckDB table of pseudonyms and depths, and the F0s'
-ids from the vault an Arrow table registered in the session's memory.
+ids from the vault an Arrow table registered in the session's memory. The
+exposures' lookups, the costly ones, are computed once into a table of the
+session that all of Great Expectations' queries then read.
 """
 
 from datetime import date
@@ -54,8 +56,8 @@ SELECT person, min(depth) AS depth FROM (
 person be listed twice, which the uniqueness expectation reports). A null pseudonym is a key like any other:
 joins below match it with IS NOT DISTINCT FROM."""
 
-EXPOSURES_VIEW = f"""
-CREATE VIEW curated_exposures AS
+EXPOSURES_TABLE = f"""
+CREATE TABLE curated_exposures AS
 SELECT {shown_columns(EXPOSURES_CURATED, "e")},
     coalesce(own.depth = {CASE_TIER}, false) AS is_case,
     coalesce(EXISTS (
@@ -66,6 +68,10 @@ SELECT {shown_columns(EXPOSURES_CURATED, "e")},
 FROM exposures AS e
 LEFT JOIN run_tiers AS own ON own.person IS NOT DISTINCT FROM e.person_pseudonym
 """
+"""The exposures as their suite sees them, computed once: a table rather than a view, because every query
+Great Expectations makes of it (a handful per run) would otherwise join the run's tiers again, the
+`has_upstream_source` lookup for each listed source of each row. In the session's memory, spilled to its
+scratch directory if it outgrows it."""
 
 CONTACTS_VIEW = f"""
 CREATE VIEW curated_contacts AS
@@ -161,7 +167,7 @@ def validate_outputs(
         _tier_names(views, rules)
         _case_ids(views, vault)
         views.execute(CONTACTS_VIEW)
-        views.execute(EXPOSURES_VIEW)
+        views.execute(EXPOSURES_TABLE)
         table_view(views, "curated_cases", directories["curated_cases"], CASES)
         views.execute(EXPORT_VIEW)
         exposures = views.count("exposures")
