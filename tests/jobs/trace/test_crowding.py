@@ -82,7 +82,7 @@ def _duckdb_counts(stays: pa.Table, contacts: pa.Table) -> dict[str, int | None]
     con = duckdb.connect()
     con.register("stays_in", stays)
     con.register("contacts_in", contacts)
-    con.execute("CREATE TEMP TABLE stays AS SELECT * FROM stays_in")
+    con.execute("CREATE TEMP TABLE visitor_stays AS SELECT * FROM stays_in")
     con.execute("CREATE TEMP TABLE contacts AS SELECT * FROM contacts_in")
     count_venue_visitors(con)
     rows = con.execute("SELECT source, venue_visitors FROM contacts").fetchall()
