@@ -23,12 +23,13 @@ host's disk in local mode, a disk they share on a cluster.
 import os
 import shutil
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -39,10 +40,10 @@ from jobs.trace.curate import MICROSECONDS_PER_MINUTE
 from jobs.trace.engines import CONFIRMED, DAY_TABLES, DayTables, WrittenDay
 from jobs.trace.parameters import TraceParams
 from jobs.trace.reidentify import MISSING_SHOWN, missing_identities
-from jobs.trace.risk import MICROSECONDS_PER_DAY, TIER_BAND
+from jobs.trace.risk import risk_scores
 from schemas.lake import CASES, CONTACTS, EXPOSURES_CURATED, EXPOSURES_EXPORT
 from tracelake.core.lake import is_hidden, is_part_file
-from tracelake.core.rules import Rules
+from tracelake.core.rules import RiskRules, Rules
 from tracelake.core.vault import IDENTITIES
 
 TIMESTAMP_OUTPUT = ("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
@@ -202,70 +203,52 @@ def _contacts(contacts: DataFrame, rules: Rules) -> DataFrame:
     )
 
 
-def _doses(spark: SparkSession, contacts: DataFrame, rules: Rules, params: TraceParams) -> DataFrame:
-    """person, dose: `jobs.trace.risk`'s weights of each target's exposures, summed in its order."""
-    risk = rules.risk
-    thresholds = spark.createDataFrame(
-        params.thresholds().to_pylist(), "reporter_os string, contact_os string, threshold_dbm int"
-    ).select(F.concat("reporter_os", F.lit("-"), "contact_os").alias("os_pair"), "threshold_dbm")
-    start, end = F.unix_micros("exposure_start"), F.unix_micros("exposure_end")
-    crowding = F.least(
-        F.lit(1.0),
-        F.pow(
-            F.lit(float(risk.crowd_reference_people)) / F.greatest(F.col("venue_visitors"), F.lit(1)),
-            F.lit(float(risk.crowding_exponent)),
-        ),
-    )
-    closeness = F.coalesce(
-        F.least(
-            F.lit(float(risk.max_closeness)),
-            F.greatest(
-                F.lit(1.0) / F.lit(float(risk.max_closeness)),
-                F.pow(F.lit(2.0), (F.col("rssi_mean") - F.col("threshold_dbm")) / F.lit(float(risk.rssi_doubling_db))),
-            ),
-        ),
-        F.lit(1.0),
-    )
-    weight = (
-        (end - start) / F.lit(float(MICROSECONDS_PER_MINUTE))
-        * F.when(F.col("channel") == "venue", F.lit(float(risk.venue_weight)) * crowding).otherwise(closeness)
-        * F.when(F.col("imputed_checkout"), F.lit(float(risk.imputed_checkout_weight))).otherwise(F.lit(1.0))
-        * F.pow(
-            F.lit(0.5),
-            F.greatest(F.lit(0), F.lit(params.end_of_day_us) - end)
-            / F.lit(float(MICROSECONDS_PER_DAY))
-            / F.lit(float(risk.recency_half_life_days)),
-        )
-    )
-    weighted = contacts.join(F.broadcast(thresholds), "os_pair", "left").select(
-        F.col("target_pseudonym").alias("person"),
-        F.struct(
-            F.col("source_pseudonym").alias("source"),
-            "channel",
-            start.alias("start_us"),
-            end.alias("end_us"),
-            "venue_id",
-            weight.alias("weight"),
-        ).alias("exposure"),
-    )
-    return weighted.groupBy("person").agg(
-        F.aggregate(
-            F.array_sort(F.collect_list("exposure")), F.lit(0.0), lambda dose, exposure: dose + exposure["weight"]
-        ).alias("dose")
-    )
+_WEIGHED = (
+    "source", "channel", "start_us", "end_us", "venue_id", "venue_visitors", "rssi_mean", "os_pair", "imputed_checkout",
+)
+"""What `jobs.trace.risk` weighs of each exposure."""
+_SCORED = "person string, risk_score double"
 
 
-def _exposures(exposed: DataFrame, doses: DataFrame, rules: Rules, params: TraceParams) -> DataFrame:
-    risk = rules.risk
-    dose = F.coalesce(F.col("dose"), F.lit(0.0))
-    score = F.lit(TIER_BAND) * (F.lit(params.max_depth) - F.col("depth")) + F.lit(TIER_BAND) * (
-        F.lit(1.0)
-        - F.exp(
-            -dose * (F.lit(1.0) + F.lit(float(risk.extra_case_weight)) * (F.size("cases") - 1))
-            / F.lit(float(risk.dose_scale_minutes))
-        )
-    )
-    return exposed.join(doses, "person", "left").select(
+def _scores_of(risk: RiskRules, params: TraceParams) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """Each batch's rows (a person, their depth and cases, every exposure of theirs) scored by `risk_scores`."""
+
+    def scores(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            people = pa.Table.from_batches([batch])
+            exposures = people.column("exposures").combine_chunks()
+            weighed = pa.Table.from_struct_array(pc.list_flatten(exposures))
+            person = people.column("person").combine_chunks()
+            contacts = weighed.append_column("target", person.take(pc.list_parent_indices(exposures)))
+            score = risk_scores(contacts, people.select(["person", "depth", "cases"]), risk, params)
+            yield pa.RecordBatch.from_arrays([person, score], ["person", "risk_score"])
+
+    return scores
+
+
+def _risk(contacts: DataFrame, exposed: DataFrame, rules: Rules, params: TraceParams) -> DataFrame:
+    """person, risk_score: `jobs.trace.risk`'s own query run by the executors over each person's exposures, so the
+    score has the DuckDB twin's bits (the JVM's pow and exp may differ from it in the last place)."""
+    exposures = contacts.select(
+        F.col("target_pseudonym").alias("target"),
+        F.col("source_pseudonym").alias("source"),
+        "channel",
+        F.unix_micros("exposure_start").alias("start_us"),
+        F.unix_micros("exposure_end").alias("end_us"),
+        "venue_id",
+        "venue_visitors",
+        "rssi_mean",
+        "os_pair",
+        "imputed_checkout",
+    ).groupBy("target").agg(F.collect_list(F.struct(*_WEIGHED)).alias("exposures"))
+    people = exposed.select("person", "depth", "cases").join(
+        exposures, exposed["person"] == exposures["target"], "left"
+    ).select("person", "depth", "cases", "exposures")
+    return people.mapInArrow(_scores_of(rules.risk, params), _SCORED)
+
+
+def _exposures(exposed: DataFrame, scores: DataFrame, rules: Rules) -> DataFrame:
+    return exposed.join(scores, "person", "left").select(
         F.col("person").alias("person_pseudonym"),
         _tier("depth", rules).alias("tier"),
         F.timestamp_micros("first_us").alias("first_exposure_at"),
@@ -277,7 +260,7 @@ def _exposures(exposed: DataFrame, doses: DataFrame, rules: Rules, params: Trace
         "venue_ids",
         F.lit(rules.version).alias("rules_version"),
         "imputed_checkout",
-        score.alias("risk_score"),
+        "risk_score",
     )
 
 
@@ -392,9 +375,9 @@ def write_tables(
             _contacts(contacts, rules), CONTACTS, contacts_at, _ascending(*CONTACT_ORDER, *CONTACT_TIES)
         )
         exposures_at = tables.staged("exposures")
-        doses = _doses(spark, _read(spark, contacts_at), rules, params)
+        scores = _risk(_read(spark, contacts_at), exposed, rules, params)
         rows["exposures"] = _write(
-            _exposures(exposed, doses, rules, params), EXPOSURES_CURATED, exposures_at,
+            _exposures(exposed, scores, rules), EXPOSURES_CURATED, exposures_at,
             _ascending("tier", "person_pseudonym"),
         )
         rows["cases"] = _write(_cases(cases, rules), CASES, tables.staged("cases"), _ascending("person_pseudonym"))
