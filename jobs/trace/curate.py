@@ -40,6 +40,16 @@ def _constant(value: str, rows: int) -> pa.Array:
     return pa.array([value] * rows, pa.string())
 
 
+CONTACT_ORDER = (
+    "source_tier", "source_pseudonym", "target_pseudonym", "channel", "exposure_start", "exposure_end", "venue_id",
+)
+"""The order contacts are read in."""
+CONTACT_TIES = ("os_pair", "rssi_mean", "rssi_max", "imputed_checkout", "venue_visitors")
+"""Every other column but the minutes (they follow from the instants) and the rules' version (one per run), so two
+contacts alike in `CONTACT_ORDER` (a person's two stays cut to the same interval, one with an imputed checkout)
+come in the same order from either engine and on every run."""
+
+
 def curate(
     output: EngineOutput, rules_version: str, tier_name: Callable[[int], str], max_depth: int, risk: pa.Array
 ) -> CuratedTables:
@@ -64,17 +74,7 @@ def curate(
             contacts["venue_visitors"],
         ],
         schema=CONTACTS,
-    ).sort_by(
-        [
-            ("source_tier", "ascending"),
-            ("source_pseudonym", "ascending"),
-            ("target_pseudonym", "ascending"),
-            ("channel", "ascending"),
-            ("exposure_start", "ascending"),
-            ("exposure_end", "ascending"),
-            ("venue_id", "ascending"),
-        ]
-    )
+    ).sort_by([(name, "ascending") for name in (*CONTACT_ORDER, *CONTACT_TIES)])
     exposed = output.exposed
     exposure_table = pa.Table.from_arrays(
         [

@@ -1,4 +1,4 @@
-"""People present during each venue exposure: Spark's sorted counts, DuckDB's range join and a plain reading agree.
+"""People present during each venue exposure: Spark's and DuckDB's sorted counts and a plain reading agree.
 
 The reference below is the definition read literally: the distinct people with
 a stay at the venue meeting the exposure's interval, both ends included. Stays
