@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 
 from jobs.trace.engines import CONFIRMED, DISCARDED, ISOLATED
 from jobs.trace.parameters import TraceParams, midnights
+from jobs.trace.spark.frames import driver_rows
 
 
 def case_rows(spark: SparkSession, reports: DataFrame, params: TraceParams) -> DataFrame:
@@ -48,9 +49,8 @@ def case_rows(spark: SparkSession, reports: DataFrame, params: TraceParams) -> D
     statuses = people.join(verdicts, "person", "left").join(isolations, "person", "left")
     candidate_days = reports.filter(F.col("kind") == CONFIRMED).select(window_start_day.alias("day")).distinct()
     start_days = [row.day for row in candidate_days.collect()]
-    starts = spark.createDataFrame(
-        midnights([day for day in start_days if day is not None], params.zone).to_pylist(),
-        "day date, midnight_us long",
+    starts = driver_rows(
+        spark, "day date, midnight_us long", midnights([day for day in start_days if day is not None], params.zone)
     )
     confirmed = F.col("verdict") == CONFIRMED
     return (

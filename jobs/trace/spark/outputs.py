@@ -23,27 +23,27 @@ host's disk in local mode, a disk they share on a cluster.
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_type
 from pyspark.sql.types import ArrayType, DataType
 
-from jobs.trace.curate import MICROSECONDS_PER_MINUTE
+from jobs.trace.curate import CONTACT_ORDER, CONTACT_TIES, MICROSECONDS_PER_MINUTE
 from jobs.trace.engines import CONFIRMED, DAY_TABLES, DayTables, WrittenDay
 from jobs.trace.parameters import TraceParams
 from jobs.trace.reidentify import MISSING_SHOWN, missing_identities
-from jobs.trace.risk import risk_scores
+from jobs.trace.spark.frames import driver_rows
+from jobs.trace.spark.risk import risk_scores
 from schemas.lake import CASES, CONTACTS, EXPOSURES_CURATED, EXPOSURES_EXPORT
 from tracelake.core.lake import is_hidden, is_part_file
-from tracelake.core.rules import RiskRules, Rules
+from tracelake.core.rules import Rules
 from tracelake.core.vault import IDENTITIES
 
 TIMESTAMP_OUTPUT = ("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
@@ -54,11 +54,6 @@ WRITE_OPTIONS: Mapping[str, str] = {
 }
 """zstd as the lander writes; no `_SUCCESS` marker: the run's publication is the table's commit."""
 
-CONTACT_ORDER = (
-    "source_tier", "source_pseudonym", "target_pseudonym", "channel", "exposure_start", "exposure_end", "venue_id",
-)
-"""The order `jobs.trace.curate` sorts contacts in; Spark breaks its remaining ties on every other column."""
-CONTACT_TIES = ("os_pair", "rssi_mean", "rssi_max", "imputed_checkout", "venue_visitors")
 VAULT_COLUMNS = "pseudonym string, person_id string"
 
 
@@ -203,50 +198,6 @@ def _contacts(contacts: DataFrame, rules: Rules) -> DataFrame:
     )
 
 
-_WEIGHED = (
-    "source", "channel", "start_us", "end_us", "venue_id", "venue_visitors", "rssi_mean", "os_pair", "imputed_checkout",
-)
-"""What `jobs.trace.risk` weighs of each exposure."""
-_SCORED = "person string, risk_score double"
-
-
-def _scores_of(risk: RiskRules, params: TraceParams) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    """Each batch's rows (a person, their depth and cases, every exposure of theirs) scored by `risk_scores`."""
-
-    def scores(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        for batch in batches:
-            people = pa.Table.from_batches([batch])
-            exposures = people.column("exposures").combine_chunks()
-            weighed = pa.Table.from_struct_array(pc.list_flatten(exposures))
-            person = people.column("person").combine_chunks()
-            contacts = weighed.append_column("target", person.take(pc.list_parent_indices(exposures)))
-            score = risk_scores(contacts, people.select(["person", "depth", "cases"]), risk, params)
-            yield pa.RecordBatch.from_arrays([person, score], ["person", "risk_score"])
-
-    return scores
-
-
-def _risk(contacts: DataFrame, exposed: DataFrame, rules: Rules, params: TraceParams) -> DataFrame:
-    """person, risk_score: `jobs.trace.risk`'s own query run by the executors over each person's exposures, so the
-    score has the DuckDB twin's bits (the JVM's pow and exp may differ from it in the last place)."""
-    exposures = contacts.select(
-        F.col("target_pseudonym").alias("target"),
-        F.col("source_pseudonym").alias("source"),
-        "channel",
-        F.unix_micros("exposure_start").alias("start_us"),
-        F.unix_micros("exposure_end").alias("end_us"),
-        "venue_id",
-        "venue_visitors",
-        "rssi_mean",
-        "os_pair",
-        "imputed_checkout",
-    ).groupBy("target").agg(F.collect_list(F.struct(*_WEIGHED)).alias("exposures"))
-    people = exposed.select("person", "depth", "cases").join(
-        exposures, exposed["person"] == exposures["target"], "left"
-    ).select("person", "depth", "cases", "exposures")
-    return people.mapInArrow(_scores_of(rules.risk, params), _SCORED)
-
-
 def _exposures(exposed: DataFrame, scores: DataFrame, rules: Rules) -> DataFrame:
     return exposed.join(scores, "person", "left").select(
         F.col("person").alias("person_pseudonym"),
@@ -279,7 +230,7 @@ def _identities(spark: SparkSession, vault: str, named: DataFrame) -> DataFrame:
     """pseudonym, person_id of the `named` pseudonyms the vault knows, once each (`read_identities`' choice)."""
     directory = Path(vault) / IDENTITIES
     if not directory.is_dir():
-        pairs = spark.createDataFrame([], VAULT_COLUMNS)
+        pairs = driver_rows(spark, VAULT_COLUMNS)
     else:
         pairs = spark.read.schema(VAULT_COLUMNS).parquet(_local(directory))
     return (
@@ -375,7 +326,7 @@ def write_tables(
             _contacts(contacts, rules), CONTACTS, contacts_at, _ascending(*CONTACT_ORDER, *CONTACT_TIES)
         )
         exposures_at = tables.staged("exposures")
-        scores = _risk(_read(spark, contacts_at), exposed, rules, params)
+        scores = risk_scores(spark, _read(spark, contacts_at), exposed, rules, params)
         rows["exposures"] = _write(
             _exposures(exposed, scores, rules), EXPOSURES_CURATED, exposures_at,
             _ascending("tier", "person_pseudonym"),

@@ -25,6 +25,7 @@ from pyspark.sql.pandas.types import from_arrow_schema
 from jobs.trace.engines import TopicCounts
 from jobs.trace.parameters import TraceParams
 from jobs.trace.plan import InputPlan
+from jobs.trace.spark.frames import driver_rows
 from jobs.trace.spark.usable import LANDED_ORDER, REASON, counted_reasons, judged, landed_order, reason_counts
 from jobs.trace.usable import unusable_counts
 from schemas.lake import RAW
@@ -48,10 +49,14 @@ class SparkInputs:
     counts: dict[str, TopicCounts]
 
 
+THRESHOLD_COLUMNS = "reporter_os string, contact_os string, threshold_dbm int"
+"""`TraceParams.thresholds()` as Spark types them."""
+
+
 def read_raw(spark: SparkSession, topic: str, files: Sequence[str]) -> DataFrame:
     schema = from_arrow_schema(RAW[topic], prefer_timestamp_ntz=False)
     if not files:
-        return spark.createDataFrame([], schema)
+        return driver_rows(spark, schema)
     return spark.read.schema(schema).parquet(*files)
 
 
@@ -195,9 +200,7 @@ class _Sightings(_Keep):
 
     def __init__(self, params: TraceParams, spark: SparkSession) -> None:
         self.params = params
-        self.thresholds = spark.createDataFrame(
-            params.thresholds().to_pylist(), "reporter_os string, contact_os string, threshold_dbm int"
-        )
+        self.thresholds = driver_rows(spark, THRESHOLD_COLUMNS, params.thresholds())
 
     def select(self, events: DataFrame) -> DataFrame:
         observed = F.unix_micros("observed_at")

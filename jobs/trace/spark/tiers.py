@@ -19,6 +19,7 @@ from jobs.trace.parameters import TraceParams
 from jobs.trace.spark.ble_exposure import ble_exposures
 from jobs.trace.spark.candidates import Candidates
 from jobs.trace.spark.crowding import with_venue_visitors
+from jobs.trace.spark.frames import driver_rows
 from jobs.trace.spark.raw_events import SparkInputs
 from jobs.trace.spark.venue_exposure import venue_exposures
 
@@ -117,7 +118,7 @@ def trace_tiers(
     """Each round reads only the stays and sightings near its sources (`jobs.trace.spark.candidates`), unless
     `prune` is off."""
     candidates = Candidates(inputs, params, prune=prune)
-    calendar = spark.createDataFrame(params.calendar().to_pylist(), "day date, day_start_us long, day_end_us long")
+    calendar = driver_rows(spark, "day date, day_start_us long, day_end_us long", params.calendar())
     isolations = cases.filter(F.col("isolated_at_us").isNotNull()).select("person", "isolated_at_us")
     f0 = cases.filter(F.col("status") == CONFIRMED)
     tiered = f0.select("person")
@@ -148,8 +149,8 @@ def trace_tiers(
             "person", "window_start_us", "window_end_us", "cases"
         )
     if not rounds:
-        empty = spark.createDataFrame([], _ROUND_COLUMNS)
-        empty_people = spark.createDataFrame([], "person string, depth int, cases array<string>")
+        empty = driver_rows(spark, _ROUND_COLUMNS)
+        empty_people = driver_rows(spark, "person string, depth int, cases array<string>")
         return SparkTiers(
             contacts=with_venue_visitors(empty, candidates.visitor_stays()), exposed=_exposed(empty, empty_people)
         )

@@ -12,6 +12,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from jobs.trace.parameters import TraceParams
+from jobs.trace.spark.frames import driver_rows
 from jobs.trace.usable import (
     CHECKS,
     LATEST_US,
@@ -82,7 +83,7 @@ def _with_case_date_bounds(
         .distinct()
     )
     table = case_date_bounds([row.day for row in candidates.collect()], params.zone, params.earliest_us)
-    bounds = spark.createDataFrame(table.to_pylist(), "day date, reported_from_us long, reported_until_us long")
+    bounds = driver_rows(spark, "day date, reported_from_us long, reported_until_us long", table)
     for column in columns:
         day, reported_from, reported_until = _bounds_of(column)
         named = bounds.select(

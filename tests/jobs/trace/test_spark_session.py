@@ -1,11 +1,12 @@
 """The Spark session: sized for this small host when local, left to the cluster's own sizing otherwise."""
 
 import sys
+from pathlib import Path
 
 import pytest
 from pyspark.sql import SparkSession
 
-from jobs.trace.day import _engine
+from jobs.trace.day import _engine, trace_day
 from jobs.trace.spark.engine import SparkEngine
 from jobs.trace.spark.session import (
     DEFAULT_DRIVER_MEMORY,
@@ -16,6 +17,10 @@ from jobs.trace.spark.session import (
     is_local,
     session_conf,
 )
+from tests.jobs.lakebuilder import LakeBuilder
+from tests.jobs.random_province import build_province
+from tests.jobs.tracing import DAY
+from tracelake.core.rules import load_rules
 from tracelake.core.settings import Settings
 
 
@@ -60,3 +65,17 @@ def test_local_python_workers_run_this_interpreter(spark: SparkSession) -> None:
 
     assert spark.conf.get(PYTHON) == sys.executable
     assert spark.sparkContext.parallelize([0], 1).map(worker_python).collect() == [sys.executable]
+
+
+def test_a_trace_runs_no_python_on_the_executors(spark: SparkSession, builder: LakeBuilder, tmp_path: Path) -> None:
+    """A stock Spark worker has no Python with pyarrow (jobs.trace.spark.frames): here the executors have none."""
+    build_province(builder, seed=5, people=200)
+    builder.write()
+    context = spark.sparkContext
+    python = context.pythonExec
+    context.pythonExec = str(tmp_path / "no-python-on-the-executors")
+    try:
+        result = trace_day(str(builder.root), DAY, load_rules(), vault=str(builder.vault), engine="spark")
+    finally:
+        context.pythonExec = python
+    assert result.tier_counts["F1"] > 0 and result.tier_counts["F2"] > 0
