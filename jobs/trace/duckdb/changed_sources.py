@@ -27,6 +27,7 @@ from jobs.trace.duckdb.candidates import Candidates
 from jobs.trace.duckdb.crowding import count_venue_visitors
 from jobs.trace.duckdb.exposures import judge_round
 from jobs.trace.duckdb.sql import scalar
+from jobs.trace.duckdb.tiers import next_tier_select
 from jobs.trace.parameters import TraceParams
 
 
@@ -115,19 +116,9 @@ _ADVANCE = (
     SELECT source, target, start_us FROM round_published
     WHERE NOT dropped AND target IN (SELECT person FROM round_touched)
     UNION ALL SELECT source, target, start_us FROM round_exposures""",
-    """CREATE OR REPLACE TEMP TABLE next_layer AS
-    WITH windows AS (
-        SELECT target AS person, min(start_us) AS window_start_us FROM round_rows GROUP BY target
-    ), roots AS (
-        SELECT e.target AS person, list_sort(list(DISTINCT c.root)) AS cases
-        FROM (SELECT DISTINCT source, target FROM round_rows) e
-        JOIN (SELECT person, unnest(cases) AS root FROM layer) c ON c.person = e.source
-        GROUP BY e.target
-    ), isolations AS (
-        SELECT person, isolated_at_us FROM cases WHERE isolated_at_us IS NOT NULL
-    )
-    SELECT w.person, w.window_start_us, coalesce(i.isolated_at_us, $end_of_day_us) AS window_end_us, r.cases
-    FROM windows w LEFT JOIN isolations i USING (person) JOIN roots r USING (person)
+    "CREATE OR REPLACE TEMP TABLE next_layer AS "
+    + next_tier_select("round_rows", "layer")
+    + """
     UNION ALL
     SELECT p.person, p.window_start_us, coalesce(i.isolated_at_us, $end_of_day_us), p.cases
     FROM published_people p LEFT JOIN isolations i USING (person)

@@ -20,22 +20,28 @@ CREATE OR REPLACE TEMP TABLE contacts (
 CREATE OR REPLACE TEMP TABLE people (person VARCHAR, depth INTEGER, cases VARCHAR[]);
 """
 
-_NEXT_TIER = """
-CREATE OR REPLACE TEMP TABLE tier AS
+def next_tier_select(exposures: str, sources: str) -> str:
+    """The tier a round's `exposures` (source, target, start_us) make of its `sources` (person, cases):
+    a window from each target's first exposure to its isolation or the end of D, and its sources' root cases.
+
+    Its WITH clause names `isolations` too, for a query that continues it (the on-case trace's).
+    """
+    return f"""
 WITH windows AS (
-    SELECT target AS person, min(start_us) AS window_start_us FROM round_exposures GROUP BY target
+    SELECT target AS person, min(start_us) AS window_start_us FROM {exposures} GROUP BY target
 ), roots AS (
     SELECT e.target AS person, list_sort(list(DISTINCT c.root)) AS cases
-    FROM (SELECT DISTINCT source, target FROM round_exposures) e
-    JOIN (SELECT person, unnest(cases) AS root FROM sources) c ON c.person = e.source
+    FROM (SELECT DISTINCT source, target FROM {exposures}) e
+    JOIN (SELECT person, unnest(cases) AS root FROM {sources}) c ON c.person = e.source
     GROUP BY e.target
+), isolations AS (
+    SELECT person, isolated_at_us FROM cases WHERE isolated_at_us IS NOT NULL
 )
-SELECT w.person, w.window_start_us,
-       coalesce(i.isolated_at_us, $end_of_day_us) AS window_end_us, r.cases
-FROM windows w
-LEFT JOIN (SELECT person, isolated_at_us FROM cases WHERE isolated_at_us IS NOT NULL) i USING (person)
-JOIN roots r USING (person)
-"""
+SELECT w.person, w.window_start_us, coalesce(i.isolated_at_us, $end_of_day_us) AS window_end_us, r.cases
+FROM windows w LEFT JOIN isolations i USING (person) JOIN roots r USING (person)"""
+
+
+_NEXT_TIER = "CREATE OR REPLACE TEMP TABLE tier AS " + next_tier_select("round_exposures", "sources")
 
 _ADVANCE = (
     """INSERT INTO contacts
