@@ -23,9 +23,10 @@ host; this benchmark is how later work checks them:
 
 Ingest is publish and land: `tracelake run` lands while it publishes, so
 ingest is the wall time of both (its "ingest (publish + land overlapped)"
-stage), not their sum. The last line is `ratio run/ingest: X.XX`: everything
-the run does once the events are in Kafka (the rest of ingest after publish,
-then the later stages, by the run's own clock) over ingest.
+stage), not their sum. The last line is `ratio run/ingest: X.XX`: the run by
+its own clock (ingest, then validation, trace and export; not the start-up)
+over ingest. The goal, 1.5, means that everything after ingest costs at most
+half of ingest.
 
 Timings on a shared machine vary by several percent; run it three times and
 report all three.
@@ -266,8 +267,7 @@ def report(people: int, stages: Mapping[str, float], run: Measured, bare_s: floa
     speed = _ratio(bare_s, publish)
     validation_ratio = _ratio(validation, raw_scan + outputs_scan)
     export_ratio = _ratio(stages["export"], write_s)
-    after_kafka = ingest - publish + later
-    run_ratio = _ratio(after_kafka, ingest)
+    run_ratio = _ratio(ingest + later, ingest)
 
     print()
     _row("stage", "seconds", "baseline", None, "ratio", "goal (issue #16)")
@@ -293,7 +293,7 @@ def report(people: int, stages: Mapping[str, float], run: Measured, bare_s: floa
          verdict=scale_note or _verdict(run.peak_rss <= GOAL_MEMORY))
     print()
     print(f"ingest is publish and land at once: {ingest:.1f} s of wall time for {publish + land:.1f} s of both")
-    print(f"once the events are in Kafka (the rest of ingest, then the later stages): {after_kafka:.1f} s; "
+    print(f"after ingest (validation, trace, export): {later:.1f} s, {_ratio(later, ingest):.2f}x ingest; "
           f"goal run/ingest <= {GOAL_RUN_OVER_INGEST:.2f}: {_verdict(run_ratio <= GOAL_RUN_OVER_INGEST)}")
     print(f"ratio run/ingest: {run_ratio:.2f}")
 

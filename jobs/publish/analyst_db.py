@@ -29,6 +29,7 @@ from jobs.publish.changes import CHANGES_CURATED
 from jobs.trace.duckdb.usable import usable_view
 from schemas.lake import CASES, CONTACTS, EXPOSURES_CURATED, PREDICTION, QUARANTINE, RAW, SENSOR_QUALITY
 from schemas.staff_check import STAFF_CHECK_AGENCIES
+from tracelake.core import duckdb_memory
 from tracelake.core.lake import CURATED, DUCKDB_FILE, MANIFESTS, PUBLIC, building_atomically
 from tracelake.core.lake import QUARANTINE as QUARANTINE_DIR
 from tracelake.core.lake import RAW as RAW_DIR
@@ -405,7 +406,7 @@ def build_analyst_db(
         if lake_views is not None:
             _fill_from(lake_views, building, day, rules)
         else:
-            con = duckdb.connect(building)
+            con = duckdb_memory.connect(building)
             try:
                 fill_analyst_db(con, str(directory), day, rules, outputs)
                 _record_build(con, rules)

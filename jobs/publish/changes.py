@@ -27,7 +27,6 @@ publication of its own holding only that day's changes directories.
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -39,6 +38,7 @@ from jobs.spreadsheet import safe_cell
 from jobs.trace.reidentify import MissingIdentityError
 from jobs.trace.write import PART_FILE, DayDirectory, stage_directories
 from schemas.lake import CONTACTS, EXPOSURES_CURATED, UTC_TIME
+from tracelake.core import duckdb_memory
 from tracelake.core.audit import record_reidentification
 from tracelake.core.lake import CHANGES, EXPORTS, PARTITION_PREFIX, Lake, filesystem, join
 from tracelake.core.rules import Rules
@@ -137,7 +137,7 @@ def diff(lake_root: str, day: date, rules: Rules, outputs: DayOutputs = DIRECT) 
     """Every person exposed on D or on the previous published day, with their change (`CHANGES_CURATED`)."""
     lake = Lake(lake_root)
     previous = previous_day(lake_root, day)
-    con = duckdb.connect()
+    con = duckdb_memory.connect()
     try:
         con.register("exposures_today", _read(outputs.source(lake.curated_day("exposures", day)), EXPOSURES_CURATED))
         con.register("contacts_today", _read(outputs.source(lake.curated_day("contacts", day)), CONTACTS))

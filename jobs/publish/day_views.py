@@ -22,6 +22,7 @@ import duckdb
 
 from jobs.publication import DIRECT, DayOutputs
 from jobs.publish.analyst_db import derived_view_sql, register_lake_views, register_parquet_views
+from tracelake.core import duckdb_memory
 from tracelake.core.rules import Rules
 
 T = TypeVar("T")
@@ -44,7 +45,7 @@ class DayViews:
 
     @classmethod
     def open(cls, lake_root: str, day: date, rules: Rules, outputs: DayOutputs = DIRECT) -> "DayViews":
-        con = duckdb.connect()
+        con = duckdb_memory.connect()
         try:
             register_lake_views(con, lake_root, rules, outputs)
             _keep_day_districts(con, day, rules)

@@ -31,7 +31,6 @@ from datetime import date, datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-import duckdb
 import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -46,6 +45,7 @@ from jobs.publish.csv_columns import csv_bytes, safe_column
 from jobs.publish.day_views import DayViews, day_views
 from jobs.publish.notifications import NOTIFY_FILE, NOTIFY_SELECT, notify_csv
 from schemas.lake import EXPOSURES_EXPORT, UTC_TIME
+from tracelake.core import duckdb_memory
 from tracelake.core.audit import record_reidentification
 from tracelake.core.lake import EXPORTS, NOTIFICATIONS, Lake, filesystem, join, write_atomically, write_bytes_atomically
 from tracelake.core.rules import Rules
@@ -334,7 +334,7 @@ def reason_text(contacts: Iterable[Contact], zone: ZoneInfo) -> str:
                           ("channel", pa.string()), ("venue_id", pa.string()), ("venue_name", pa.string()),
                           ("start", UTC_TIME), ("end", UTC_TIME), ("minutes", pa.float64()), ("imputed", pa.bool_())]),
     )
-    con = duckdb.connect()
+    con = duckdb_memory.connect()
     try:
         con.register("reason_input", edges)
         sql = f"WITH {_reasons('reason_input')} SELECT reason FROM reasons"

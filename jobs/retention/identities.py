@@ -23,6 +23,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from schemas.lake import RAW, VAULT
+from tracelake.core import duckdb_memory
 from tracelake.core.lake import Lake, children, filesystem, is_part_file, join, partition_day, write_atomically
 from tracelake.core.vault import IDENTITIES
 
@@ -96,7 +97,7 @@ def prune_identities(vault: str, lake_root: str, now: datetime) -> IdentitiesPur
     if not files:
         return purged
     listing = list_raw(lake_root)
-    con = duckdb.connect()
+    con = duckdb_memory.connect()
     try:
         _register_pseudonyms(con, lake_root, listing, "referenced")
         pairs = ds.dataset(files, schema=VAULT, filesystem=fs, format="parquet")

@@ -21,11 +21,11 @@ Sightings are read only over the lookback: none of theirs is needed.
 
 from datetime import date
 
-import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
 
 from schemas.lake import RAW
+from tracelake.core import duckdb_memory
 from tracelake.core.days import duration_micros, epoch_micros, local_midnight
 from tracelake.core.rules import Rules
 
@@ -55,7 +55,7 @@ def still_needed(
 ) -> pa.Table:
     """The rows of `old` (days before `before`) that a trace inside the window still needs, as landed."""
     schema = RAW[topic]
-    con = duckdb.connect()
+    con = duckdb_memory.connect()
     try:
         con.register("old_rows", old)
         con.register("window_rows", window)

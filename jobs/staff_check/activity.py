@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-import duckdb
 import pyarrow as pa
 
 from jobs.trace.duckdb.usable import usable_view
 from jobs.trace.plan import raw_files
+from tracelake.core import duckdb_memory
 from tracelake.core.days import epoch_micros, from_epoch_micros, local_midnight
 from tracelake.core.lake import Lake
 
@@ -80,7 +80,7 @@ def last_seen(lake_root: str, pseudonyms: Collection[str], window: Window, zone:
     start_us = epoch_micros(local_midnight(window.first, zone))
     end_us = epoch_micros(local_midnight(window.last + timedelta(days=1), zone))
     margin = timedelta(days=1)
-    con = duckdb.connect()
+    con = duckdb_memory.connect()
     try:
         con.register("roster", pa.table({"pseudonym": pa.array(sorted(set(pseudonyms)), pa.string())}))
         found: dict[str, dict[str, date]] = {}

@@ -4,21 +4,25 @@ Shared by both engines, so their files differ only if their tracing does.
 Minutes are computed here from exact microseconds, once.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from jobs.trace.engines import EngineOutput
+from jobs.trace.write import RowStream
 from schemas.lake import CASES, CONTACTS, EXPOSURES_CURATED, UTC_TIME
+from tracelake.core import duckdb_memory
 
 MICROSECONDS_PER_MINUTE = 60_000_000.0
+BATCH_ROWS = 1024 * 1024
+"""Rows per batch of the sorted contacts, one Parquet row group each (pyarrow's default row group)."""
 
 
 @dataclass(frozen=True)
 class CuratedTables:
-    contacts: pa.Table
+    contacts: RowStream
     exposures: pa.Table
     cases: pa.Table
 
@@ -37,7 +41,7 @@ def _tier_names(depths: pa.ChunkedArray, tier_name: Callable[[int], str], max_de
 
 
 def _constant(value: str, rows: int) -> pa.Array:
-    return pa.array([value] * rows, pa.string())
+    return pa.repeat(pa.scalar(value, pa.string()), rows)
 
 
 CONTACT_ORDER = (
@@ -50,12 +54,30 @@ contacts alike in `CONTACT_ORDER` (a person's two stays cut to the same interval
 come in the same order from either engine and on every run."""
 
 
+def in_contact_order(contacts: pa.Table) -> RowStream:
+    """`contacts` sorted by `CONTACT_ORDER` then `CONTACT_TIES`, ascending, nulls last: the order pyarrow's
+    `sort_by` gives (bytewise strings, NaN after numbers). DuckDB sorts them as they are written, on every core,
+    spilling what does not fit in its memory limit, so the sorted table is never held whole. Rows equal in every
+    key are equal in every column (the minutes follow from the instants; the rules' version is one per run), so
+    the sort needs no stability."""
+    keys = ", ".join(f'"{name}" ASC NULLS LAST' for name in (*CONTACT_ORDER, *CONTACT_TIES))
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        with duckdb_memory.opened() as con:
+            con.execute("SET TimeZone = 'UTC'")
+            con.register("unsorted_contacts", contacts)
+            for batch in con.sql(f"SELECT * FROM unsorted_contacts ORDER BY {keys}").fetch_record_batch(BATCH_ROWS):
+                yield batch.cast(CONTACTS)
+
+    return RowStream(CONTACTS, batches, contacts.num_rows)
+
+
 def curate(
     output: EngineOutput, rules_version: str, tier_name: Callable[[int], str], max_depth: int, risk: pa.Array
 ) -> CuratedTables:
     """The lake's tables; `risk` is the score of each row of `output.exposed`, in its order (`jobs.trace.risk`)."""
     contacts = output.contacts
-    contact_table = pa.Table.from_arrays(
+    contact_rows = pa.Table.from_arrays(
         [
             contacts["source"],
             _tier_names(contacts["source_depth"], tier_name, max_depth),
@@ -74,7 +96,8 @@ def curate(
             contacts["venue_visitors"],
         ],
         schema=CONTACTS,
-    ).sort_by([(name, "ascending") for name in (*CONTACT_ORDER, *CONTACT_TIES)])
+    )
+    contact_table = in_contact_order(contact_rows)
     exposed = output.exposed
     exposure_table = pa.Table.from_arrays(
         [

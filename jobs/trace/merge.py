@@ -18,7 +18,7 @@ from jobs.trace.parameters import TraceParams
 from jobs.trace.published import PublishedTrace
 from jobs.trace.reidentify import pseudonyms_named, reidentify
 from jobs.trace.risk import risk_scores
-from jobs.trace.write import PART_FILE, DayDirectory, stage_copies, stage_directories
+from jobs.trace.write import PART_FILE, DayDirectory, RowStream, stage_copies, stage_directories
 from schemas.lake import EXPOSURES_CURATED, EXPOSURES_EXPORT
 from tracelake.core.vault import read_identities
 
@@ -64,7 +64,7 @@ def merge_day(published: PublishedTrace, changed: ChangedRows, params: TracePara
     output = EngineOutput(cases=changed.cases, contacts=contacts, exposed=changed.exposed, inputs={},
                           tier_counts={}, timings={})
     curated = curate(output, rules.version, rules.tier_name, rules.tiers.max_depth, risk)
-    written: dict[str, pa.Table] = {"cases": curated.cases}
+    written: dict[str, pa.Table | RowStream] = {"cases": curated.cases}
     if changed.contacts is not None:
         written["contacts"] = curated.contacts
     named = pseudonyms_named(curated.exposures)

@@ -33,8 +33,6 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-import duckdb
-
 from jobs.publication import DayPublication, begin, recover
 from jobs.trace.day import EngineName, TraceResult, absolute_root, day_directories, trace_day
 from jobs.trace.duckdb.cases import build_cases
@@ -52,6 +50,7 @@ from jobs.trace.published import PublishedTrace, read_published_trace
 from jobs.trace.usable import DEFAULT_EARLIEST
 from jobs.trace.write import DayDirectory, stage_directories
 from schemas.lake import CASES, CONTACTS, EXPOSURES_CURATED
+from tracelake.core import duckdb_memory
 from tracelake.core.audit import record_reidentification
 from tracelake.core.lake import EXPORTS, Lake, join
 from tracelake.core.rules import Rules
@@ -106,7 +105,7 @@ def _changed_rows(
     """The on-case trace's rows, the inputs' counts, what it changed, and its timings."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    with duckdb.connect() as con:
+    with duckdb_memory.opened() as con:
         con.execute("SET TimeZone = 'UTC'")
         counts = load_inputs(con, plan, params)
         _same_stays_and_sightings(published, counts)

@@ -5,7 +5,7 @@ it becomes D's only when the run is published, together with every other
 output of the run. The same tables give the same bytes.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -19,17 +19,36 @@ PART_FILE = "part-00000.parquet"
 
 
 @dataclass(frozen=True)
+class RowStream:
+    """A table written batch by batch as `batches` makes it, never held whole (the day's contacts)."""
+
+    schema: pa.Schema
+    batches: Callable[[], Iterator[pa.RecordBatch]]
+    """Makes the batches, in the table's order, when the table is written."""
+    num_rows: int
+
+
+@dataclass(frozen=True)
 class DayDirectory:
     """One output directory for day D and the files it must hold (Parquet tables or raw bytes)."""
 
     path: str
-    files: Mapping[str, pa.Table | bytes]
+    files: Mapping[str, pa.Table | RowStream | bytes]
 
 
-def _write(fs: pafs.FileSystem, directory: str, name: str, content: pa.Table | bytes) -> None:
+def _write(fs: pafs.FileSystem, directory: str, name: str, content: pa.Table | RowStream | bytes) -> None:
     target = f"{directory}/{name}"
     if isinstance(content, pa.Table):
         pq.write_table(content, target, filesystem=fs)
+        return
+    if isinstance(content, RowStream):
+        written = 0
+        with pq.ParquetWriter(target, content.schema, filesystem=fs) as writer:
+            for batch in content.batches():
+                writer.write_batch(batch)
+                written += batch.num_rows
+        if written != content.num_rows:
+            raise RuntimeError(f"{target}: {written:,} rows written of {content.num_rows:,}")
         return
     with fs.open_output_stream(target) as stream:
         stream.write(content)

@@ -4,8 +4,8 @@ Great Expectations validates through its SQL data source, on this session's
 one DuckDB connection, so that views can stand on what only this connection
 knows: Arrow tables registered from Python (the F0s' ids from the vault, the
 landing summary, a remote lake's files). Nothing is written to disk: the
-database is in memory, and what DuckDB spills when a query outgrows memory
-goes to a private scratch directory that is deleted with the session (the
+database is in memory, held to the process's ceiling (`tracelake.core.duckdb_memory`), and what DuckDB
+spills when a query outgrows it goes to a private scratch directory that is deleted with the session (the
 export's suite reads person ids).
 
 Great Expectations opens and closes SQLAlchemy connections as it likes and
@@ -15,8 +15,6 @@ runs is a read, and a rollback on DuckDB would drop the result it is about to
 fetch.
 """
 
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,6 +22,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 from duckdb_engine import ConnectionWrapper
+
+from tracelake.core import duckdb_memory
 
 CONNECTION_STRING = "duckdb:///:memory:"
 """What the SQL data source is told; the connection itself comes from `Session.creator`."""
@@ -86,12 +86,6 @@ class Session:
 @contextmanager
 def session() -> Iterator[Session]:
     """An in-memory DuckDB whose spill files live in a private directory, both gone when the block ends."""
-    scratch = tempfile.mkdtemp(prefix="tracelake-validation-")
-    connection = duckdb.connect(":memory:")
-    try:
-        connection.execute(f"SET temp_directory = {literal(scratch)}")
+    with duckdb_memory.opened() as connection:
         connection.execute(f"SET TimeZone = '{SESSION_ZONE}'")
         yield Session(connection)
-    finally:
-        connection.close()
-        shutil.rmtree(scratch, ignore_errors=True)

@@ -65,6 +65,7 @@ def parse_settings() -> tuple[AirflowSettings, Rules]:
 
 def service_settings() -> tuple[AirflowSettings, Rules]:
     """The task's settings, refusing to go on without a configured pseudonymization key."""
+    from tracelake.core.duckdb_memory import limit_memory
     from tracelake.core.vault import VaultKeyError, resolve_key
 
     settings = AirflowSettings()
@@ -72,6 +73,7 @@ def service_settings() -> tuple[AirflowSettings, Rules]:
         resolve_key(settings, local_run=False)
     except VaultKeyError as refused:
         raise AirflowFailException(str(refused)) from refused
+    limit_memory(settings.duckdb_memory_limit, settings.duckdb_spill_root)
     return settings, load_rules(settings.rules)
 
 

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from tracelake.cli.console import console, stage_progress
 from tracelake.core.days import parse_day
+from tracelake.core.duckdb_memory import limit_memory
 from tracelake.core.rules import Rules, RulesError, load_rules
 from tracelake.core.settings import Settings
 
@@ -43,7 +44,10 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def _settings(lake: str | None = None) -> Settings:
-    return Settings(lake=lake) if lake else Settings()
+    """The command's settings; every DuckDB database it opens from here on keeps to their memory limit."""
+    settings = Settings(lake=lake) if lake else Settings()
+    limit_memory(settings.duckdb_memory_limit, settings.duckdb_spill_root)
+    return settings
 
 
 def _day(text: str) -> date:

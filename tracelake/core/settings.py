@@ -1,5 +1,6 @@
 """One settings object for every stage, read from `TRACELAKE_*` environment variables."""
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -9,6 +10,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 QUARANTINE_CEILING = 0.05
 """The default of `Settings.quarantine_ceiling`, for the stages that are handed no settings (tests, tools)."""
+
+
+DUCKDB_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]i?B)", re.IGNORECASE)
+"""DuckDB's memory sizes: KB, MB, GB, TB in powers of 1000, KiB, MiB, GiB, TiB in powers of 1024."""
+DUCKDB_UNITS = {
+    prefix.lower() + "b": 1000 ** power for power, prefix in enumerate("kmgt", start=1)
+} | {prefix.lower() + "ib": 1024 ** power for power, prefix in enumerate("kmgt", start=1)}
+MIN_DUCKDB_MEMORY = 64 * 1024 ** 2
 
 
 class Settings(BaseSettings):
@@ -33,6 +42,13 @@ class Settings(BaseSettings):
     """The JVM heap of a local Spark session, whose driver also runs the executors' tasks: they spill what does
     not fit, and no table of the province comes back to the driver, so this need not grow with the province.
     A cluster master's sessions are sized by the cluster (spark-submit's `--driver-memory`)."""
+    duckdb_memory_limit: str | None = "1GiB"
+    """What each DuckDB database of a stage (trace, validation, export) may hold in memory before it spills to a
+    private temporary directory (`tracelake.core.duckdb_memory`); a DuckDB size such as `1GiB` or `800MB`.
+    The stages stream Parquet through DuckDB, so this need not grow with the province; empty means DuckDB's
+    own default, 80% of the machine's memory for each database."""
+    duckdb_spill_root: str | None = None
+    """Where those temporary directories are made; unset means the system's temporary directory."""
     trace_engine: Literal["spark", "duckdb"] = "spark"
     """What traces a day (`trace`, `run`, `demo`, the daily DAG): Spark on `spark_master`, or the DuckDB twin,
     the quicker of the two on a single small host."""
@@ -55,6 +71,25 @@ class Settings(BaseSettings):
         if value is None or "://" in value:
             return value
         return str(Path(value).expanduser().resolve())
+
+    @field_validator("duckdb_memory_limit", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _duckdb_size(cls, value: str | None) -> str | None:
+        """A positive size in one of DuckDB's units, large enough for a stage's smallest query."""
+        if value is None:
+            return value
+        size = DUCKDB_SIZE.fullmatch(value.strip())
+        if size is None:
+            raise ValueError(f"not a DuckDB memory size (e.g. 1GiB, 800MB): {value!r}")
+        number, unit = size.groups()
+        if float(number) * DUCKDB_UNITS[unit.lower()] < MIN_DUCKDB_MEMORY:
+            raise ValueError(f"a DuckDB memory limit below 64MiB leaves a stage no room to run: {value!r}")
+        return value.strip()
 
     @field_validator("earliest_instant")
     @classmethod

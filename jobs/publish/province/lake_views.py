@@ -28,6 +28,7 @@ from jobs.publication import DIRECT, DayOutputs
 from jobs.trace.duckdb.usable import checked_columns, judged_against, plausible_landing, release, usable
 from jobs.trace.usable import CHECKS
 from schemas.lake import CASES, CONTACTS, RAW
+from tracelake.core import duckdb_memory
 from tracelake.core.days import duration_micros, local_midnight
 from tracelake.core.days import epoch_micros as micros
 from tracelake.core.lake import Lake, children, filesystem, is_part_file, partition_day
@@ -108,7 +109,7 @@ class ProvinceSources:
     @classmethod
     def open(cls, lake_root: str, day: date, rules: Rules, outputs: DayOutputs = DIRECT) -> "ProvinceSources":
         bounds = RunBounds.of(day, rules)
-        sources = cls(Lake(lake_root), day, rules, bounds, duckdb.connect(), outputs=outputs)
+        sources = cls(Lake(lake_root), day, rules, bounds, duckdb_memory.connect(), outputs=outputs)
         sources.connection.register("run", pa.Table.from_pylist([asdict(bounds)]))
         return sources
 

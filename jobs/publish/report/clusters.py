@@ -21,6 +21,8 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
+from tracelake.core import duckdb_memory
+
 SPREADING_TIERS = ("F0", "F1")
 _SPREADING = "coalesce({tier} IN ('F0', 'F1'), false)"
 
@@ -172,7 +174,7 @@ def transmission_clusters(edges: Iterable[ContactEdge]) -> list[Cluster]:
             "target_tier": pa.array([edge.target_tier for edge in listed], pa.string()),
         }
     )
-    con = duckdb.connect()
+    con = duckdb_memory.connect()
     try:
         con.register("given_edges", table)
         _assign(con, "given_edges")

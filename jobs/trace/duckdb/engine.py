@@ -2,14 +2,13 @@
 
 import time
 
-import duckdb
-
 from jobs.trace.duckdb.cases import build_cases
 from jobs.trace.duckdb.raw_events import load_inputs
 from jobs.trace.duckdb.tiers import EXPOSED, trace_tiers
 from jobs.trace.engines import CASE_ROWS, CONTACT_ROWS, EXPOSED_ROWS, EngineOutput, conform, tier_counts
 from jobs.trace.parameters import TraceParams
 from jobs.trace.plan import InputPlan
+from tracelake.core import duckdb_memory
 
 
 class DuckDBEngine:
@@ -22,7 +21,7 @@ class DuckDBEngine:
 
     def run(self, plan: InputPlan, params: TraceParams) -> EngineOutput:
         config: dict[str, str | bool | int | float | list[str]] = {"threads": self.threads} if self.threads else {}
-        with duckdb.connect(config=config) as con:
+        with duckdb_memory.opened(config=config) as con:
             con.execute("SET TimeZone = 'UTC'")
             timings: dict[str, float] = {}
             clock = time.perf_counter()
