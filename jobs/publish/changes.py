@@ -126,11 +126,12 @@ def previous_day(lake_root: str, day: date) -> date | None:
     return earlier[-1] if earlier else None
 
 
-def _read(path: str, schema: pa.Schema) -> pa.Table:
+def _read(path: str, schema: pa.Schema) -> pa.Table | ds.Dataset:
+    """The table's files as a dataset DuckDB scans lazily (only the columns and rows a query needs)."""
     fs, directory = filesystem(path)
     if fs.get_file_info(directory).type != pafs.FileType.Directory:
         return schema.empty_table()
-    return ds.dataset(directory, format="parquet", filesystem=fs, schema=schema).to_table()
+    return ds.dataset(directory, format="parquet", filesystem=fs, schema=schema)
 
 
 def diff(lake_root: str, day: date, rules: Rules, outputs: DayOutputs = DIRECT) -> tuple[pa.Table, date | None]:

@@ -195,7 +195,8 @@ class ProvinceSources:
         self.connection.unregister(name)
         return first_copies
 
-    def _curated(self, table: str, schema: pa.Schema) -> pa.Table:
+    def _curated(self, table: str, schema: pa.Schema) -> ds.Dataset:
+        """D's curated `table` as a dataset DuckDB reads lazily: only the columns and rows a query needs."""
         fs, directory = filesystem(self.outputs.source(self.lake.curated_day(table, self.day)))
         files = _segments(fs, directory)
         if not files:
@@ -203,7 +204,7 @@ class ProvinceSources:
                 f"no curated {table} for {self.day.isoformat()} in {self.lake.curated_day(table, self.day)}: "
                 f"run the trace job for that day first"
             )
-        return ds.dataset(files, schema=schema, filesystem=fs, format="parquet").to_table()
+        return ds.dataset(files, schema=schema, filesystem=fs, format="parquet")
 
     # -- views -----------------------------------------------------------
 
@@ -247,7 +248,7 @@ class ProvinceSources:
         )
 
     def _f0_window(self) -> None:
-        cases = _to_micros(self._curated("cases", CASES), ("window_start", "window_end", "isolated_at"))
+        cases = _to_micros(self._curated("cases", CASES).to_table(), ("window_start", "window_end", "isolated_at"))
         self.connection.register("_cases", cases)
         self.connection.execute(
             """
@@ -273,8 +274,16 @@ class ProvinceSources:
         )
 
     def _contact(self) -> None:
-        contacts = _to_micros(self._curated("contacts", CONTACTS), ("exposure_start", "exposure_end"))
-        self.connection.register("contact", contacts)
+        """D's contacts, read as queries need them (a province's day has millions): instants as `_us`."""
+        self.connection.register("_contact_files", self._curated("contacts", CONTACTS))
+        self.connection.execute(
+            """
+            CREATE TEMP VIEW contact AS
+            SELECT * EXCLUDE (exposure_start, exposure_end),
+                   epoch_us(exposure_start) AS exposure_start_us, epoch_us(exposure_end) AS exposure_end_us
+            FROM _contact_files
+            """
+        )
 
     def _bluezone_person_day(self) -> None:
         self.require("calendar")
