@@ -66,6 +66,13 @@ def test_a_block_s_database_takes_its_spill_directory_with_it_when_the_block_end
     del kept
 
 
+def test_a_spill_root_that_does_not_exist_yet_is_made(ceiling: None, tmp_path: Path) -> None:
+    root = tmp_path / "fast-disk" / "spill"
+    duckdb_memory.limit_memory("1GiB", str(root))
+    with duckdb_memory.opened() as connection:
+        assert Path(_setting(connection, "temp_directory")).parent == root
+
+
 def test_no_limit_configured_leaves_duckdb_its_own_default(ceiling: None) -> None:
     duckdb_memory.limit_memory(None)
     with duckdb_memory.connect() as connection:

@@ -7,6 +7,7 @@ block), so the trace, the validation and the export all answer to it. What does 
 temporary directory of the database's own (mode 0700: spilled rows can hold pseudonyms), removed with it.
 """
 
+import os
 import shutil
 import tempfile
 import weakref
@@ -33,6 +34,8 @@ _ceiling = MemoryCeiling()
 def limit_memory(limit: str | None, spill_root: str | None = None) -> None:
     """Hold every database this process opens from now on to `limit`, spilling under `spill_root`."""
     global _ceiling
+    if spill_root is not None:
+        os.makedirs(spill_root, mode=0o700, exist_ok=True)
     _ceiling = MemoryCeiling(limit, spill_root)
 
 
@@ -40,8 +43,7 @@ def memory_ceiling() -> MemoryCeiling:
     return _ceiling
 
 
-def connect(database: str = ":memory:", *, read_only: bool = False, config: Config | None = None
-            ) -> duckdb.DuckDBPyConnection:
+def connect(database: str = ":memory:", *, config: Config | None = None) -> duckdb.DuckDBPyConnection:
     """`duckdb.connect` under the process's ceiling, spilling to a directory removed with the connection."""
     ceiling = _ceiling
     settings: Config = dict(config or {})
@@ -50,7 +52,7 @@ def connect(database: str = ":memory:", *, read_only: bool = False, config: Conf
     spill = tempfile.mkdtemp(prefix="tracelake-duckdb-", dir=ceiling.spill_root)
     settings.setdefault("temp_directory", spill)
     try:
-        connection = duckdb.connect(database, read_only=read_only, config=settings)
+        connection = duckdb.connect(database, config=settings)
     except BaseException:
         shutil.rmtree(spill, ignore_errors=True)
         raise
