@@ -34,12 +34,12 @@ list, then its sum), whatever order the engine's rows came in.
 
 from collections.abc import Iterable
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from jobs.trace.parameters import TraceParams
 from jobs.trace.powers import LOG2_E, power_of_two_sql
+from tracelake.core import duckdb_memory
 from tracelake.core.rules import RiskRules
 
 MICROSECONDS_PER_DAY = 86_400_000_000
@@ -104,7 +104,7 @@ def risk_scores(contacts: pa.Table, exposed: pa.Table, risk: RiskRules, params: 
     positioned = exposed.select(["person", "depth", "cases"]).append_column(
         "position", pa.array(range(exposed.num_rows), pa.int64())
     )
-    with duckdb.connect(config={"threads": 1}) as con:
+    with duckdb_memory.opened(config={"threads": 1}) as con:
         con.register("contacts", contacts)
         con.register("exposed", positioned)
         con.register("thresholds", params.thresholds())
