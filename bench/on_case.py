@@ -18,7 +18,8 @@ benchmark measures that path end to end:
    register_asset_change` with `from_trigger` and the payload) and consumed by
    the run, as the scheduler links an asset-triggered run to its events; the
    DAG runs with `dag.test()`: `wait_for_reports` (which waits for that
-   report's offset to be committed), `trace`, `validate_outputs`, `export`.
+   report's offset to be committed), `trace`, `validate_outputs`, `publish_lists` (D's new tables with the
+   worklists made from them), `export` (the rest of D).
    The clock stops when D's published worklist files change and then hold
    every F1 of the new F0 (the export's rows with tier F1 and the F0 among
    their sources), in a worklist or a notification list.
@@ -65,6 +66,8 @@ TRIGGER_GROUP = "tracelake-case-trigger-bench"
 TRIGGER_WARM_UP_S = 15.0
 """How long the trigger gets to join its group before the report is sent: a triggerer is always running."""
 WATCH_EVERY_S = 0.05
+END_QUIET_S = 3.0
+"""How long `case_reports` must stay silent to be read to its end."""
 GOAL_S = 60.0
 
 
@@ -235,18 +238,29 @@ def trace_and_export(work: Path, day: date, engine: str) -> tuple[float, float]:
 
 def start_trigger_group_at_end(bootstrap: str) -> None:
     """Commit the trigger group's offsets at the end of `case_reports` before each run: it reacts to the new
-    report only, as a triggerer that has been running all along and has fired on every earlier one."""
+    report only, as a triggerer that has been running all along and has fired on every earlier one.
+
+    Each partition's end is found by reading it to the last record: the embedded broker's ListOffsets does not
+    answer the log end (FINDINGS.md), so `end_offsets` would send the trigger back over every earlier report.
+    """
     from kafka import KafkaConsumer, TopicPartition
+    from kafka.structs import OffsetAndMetadata
 
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=TRIGGER_GROUP, enable_auto_commit=False)
     try:
         partitions = [TopicPartition("case_reports", number)
                       for number in sorted(consumer.partitions_for_topic("case_reports") or ())]
         consumer.assign(partitions)
-        ends = consumer.end_offsets(partitions)
-        from kafka.structs import OffsetAndMetadata
-
-        consumer.commit({tp: OffsetAndMetadata(ends[tp], "", -1) for tp in partitions})
+        consumer.seek_to_beginning(*partitions)
+        ends = dict.fromkeys(partitions, 0)
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < END_QUIET_S:
+            batches = consumer.poll(timeout_ms=500)
+            for partition, records in batches.items():
+                ends[partition] = max(ends[partition], records[-1].offset + 1)
+            if batches:
+                quiet_since = time.monotonic()
+        consumer.commit({partition: OffsetAndMetadata(end, "", -1) for partition, end in ends.items()})
     finally:
         consumer.close()
 
@@ -462,16 +476,16 @@ def one_run(number: int, person: str, module: Any, work: Path, day: date, bootst
               "landed → trigger fired": (moments.fired or finished) - base,
               "trigger fired → asset event registered": (moments.registered or finished) - (moments.fired or base)}
     previous = moments.registered or base
-    for task in ("wait_for_reports", "trace", "validate_outputs", "export"):
+    for task in ("wait_for_reports", "trace", "validate_outputs", "publish_lists", "export"):
         ti = instances.get(task)
         if ti is None or ti.start_date is None or ti.end_date is None:
             continue
         stages[f"→ {task} started (Airflow)"] = ti.start_date.timestamp() - previous
         stages[f"{task}"] = (ti.end_date - ti.start_date).total_seconds()
         previous = ti.end_date.timestamp()
-    export = instances.get("export")
-    if written is not None and export is not None and export.start_date is not None:
-        stages["export started → worklists published"] = written - export.start_date.timestamp()
+    lists = instances.get("publish_lists")
+    if written is not None and lists is not None and lists.start_date is not None:
+        stages["publish_lists started → worklists published"] = written - lists.start_date.timestamp()
     log(f"run {number}: report at case_reports {partition}:{offset} ({trigger.other_reports} other report(s) fired "
         f"first); DAG {run.state}, tasks {tasks}; F1 {len(f1)}, F2 {len(f2)}, not listed {missing}")
     return RunResult(person, seconds, stages, len(f1), len(f2), missing, str(run.state), tasks)

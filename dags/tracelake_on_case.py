@@ -20,6 +20,12 @@ of the day yet) the day is traced whole with the configured engine. The task
 log and the trace manifest's `on_case` entry say which, and why. The raw suites stay with the daily run: today's
 partitions are still growing, so their counts would race the lander.
 
+The tracers' lists come first (`jobs.publish.lists_first`): once the new
+tables pass validation, **publish_lists** publishes them with the day's diff,
+worklists and notification lists made from them; **export** then builds and
+publishes everything else (province tables, reports, the analysts' file) from
+those published tables. Until it does, those outputs are the previous run's.
+
 Coalescing, so a burst of reports costs one or two traces, not one each:
 
 * `max_active_runs=1`: reports arriving while a re-trace runs queue up as one
@@ -91,9 +97,16 @@ def tracelake_on_case() -> None:
         settings, rules = steps.service_settings()
         return steps.validate_outputs(settings, rules, steps.today(get_current_context(), rules.zone))
 
+    @task
+    def publish_lists() -> dict[str, Any]:
+        """Publish today's validated tables with the tracers' worklists and notification lists made from them."""
+        settings, rules = steps.service_settings()
+        return steps.publish_lists(settings, rules, steps.today(get_current_context(), rules.zone))
+
     @task(outlets=steps.EXPORT_ASSETS)
     def export() -> dict[str, Any]:
-        """Export today, then record which reports this re-trace covered (for the next run's skip)."""
+        """Build and publish the rest of today from its published tables, then record which reports this
+        re-trace covered (for the next run's skip)."""
         settings, rules = steps.service_settings()
         context = get_current_context()
         day = steps.today(context, rules.zone)
@@ -101,7 +114,7 @@ def tracelake_on_case() -> None:
         steps.record_coverage(settings, day, context["ti"].xcom_pull(task_ids="wait_for_reports"), context["run_id"])
         return published
 
-    chain(wait_for_reports(), trace(), validate_outputs(), export())
+    chain(wait_for_reports(), trace(), validate_outputs(), publish_lists(), export())
 
 
 DAG = tracelake_on_case()

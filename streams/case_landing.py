@@ -8,10 +8,12 @@ is about.
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+from kafka.errors import KafkaError
 
 from schemas import CASE_REPORTS_TOPIC
-from streams.status import PartitionLag, lake_status
+from streams.status import group_commits
 from tracelake.core.settings import Settings
 
 
@@ -47,13 +49,33 @@ class CaseLanding:
         return {"reports": self.reports, "committed": self.committed}
 
 
+class Commit(Protocol):
+    """A landing group's committed offset on one partition (`streams.status`)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def committed(self) -> int | None: ...
+
+
 def case_reports_landing(settings: Settings, reports: Sequence[CaseReport]) -> CaseLanding:
-    """Whether the lander has landed `reports` (see `landing_of`), from the landing group's offsets now."""
-    status = lake_status(settings)
-    return landing_of(reports, status.lag, status.lag_error)
+    """Whether the lander has landed `reports` (see `landing_of`), from the landing group's offsets now.
+
+    Only the group's commits on `case_reports` are asked for: the sensor pokes while a new F0's contacts wait,
+    and the lake's contents or the other topics' end offsets would cost seconds it does not need.
+    """
+    if not settings.bootstrap_servers:
+        return landing_of(reports, None, "no Kafka cluster configured (TRACELAKE_BOOTSTRAP_SERVERS)")
+    try:
+        commits = group_commits(settings.bootstrap_servers, settings.consumer_group, [CASE_REPORTS_TOPIC])
+    except (KafkaError, OSError) as problem:
+        return landing_of(reports, None, f"Kafka at {settings.bootstrap_servers} did not answer: {problem}")
+    return landing_of(reports, commits, None)
 
 
-def landing_of(reports: Sequence[CaseReport], lag: Sequence[PartitionLag] | None, lag_error: str | None) -> CaseLanding:
+def landing_of(reports: Sequence[CaseReport], lag: Sequence[Commit] | None, lag_error: str | None) -> CaseLanding:
     """Landed once the committed offset of each report's partition is past it; unknown offsets are a reason
     to wait, since a re-trace that starts before its reports are landed would miss them."""
     landing = CaseLanding([asdict(report) for report in reports], {})

@@ -7,6 +7,7 @@ offsets, only when a cluster is configured and answers.
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -115,19 +116,47 @@ def _ends(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> dict[Top
     return ends
 
 
-def group_lag(bootstrap: str, group: str) -> list[PartitionLag]:
-    """Committed against end offsets for every partition of the contract topics."""
-    consumer = KafkaConsumer(
+@dataclass(frozen=True)
+class PartitionCommit:
+    topic: str
+    partition: int
+    committed: int | None
+    """The group's committed offset; None when it never committed."""
+
+
+def _group_consumer(bootstrap: str, group: str) -> KafkaConsumer:
+    return KafkaConsumer(
         bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
         bootstrap_timeout_ms=LAG_TIMEOUT_MS, request_timeout_ms=LAG_TIMEOUT_MS,
         client_id="tracelake-status",
     )
+
+
+def _partitions(consumer: KafkaConsumer, topics: Sequence[str]) -> list[TopicPartition]:
+    return [
+        TopicPartition(topic, partition)
+        for topic in topics
+        for partition in sorted(consumer.partitions_for_topic(topic) or ())
+    ]
+
+
+def group_commits(bootstrap: str, group: str, topics: Sequence[str]) -> list[PartitionCommit]:
+    """The group's committed offsets on every partition of `topics`, without the end offsets `group_lag` finds."""
+    consumer = _group_consumer(bootstrap, group)
     try:
-        partitions = [
-            TopicPartition(topic, partition)
-            for topic in TOPICS
-            for partition in sorted(consumer.partitions_for_topic(topic) or ())
+        return [
+            PartitionCommit(tp.topic, tp.partition, consumer.committed(tp, timeout_ms=LAG_TIMEOUT_MS))
+            for tp in _partitions(consumer, topics)
         ]
+    finally:
+        consumer.close(autocommit=False)
+
+
+def group_lag(bootstrap: str, group: str) -> list[PartitionLag]:
+    """Committed against end offsets for every partition of the contract topics."""
+    consumer = _group_consumer(bootstrap, group)
+    try:
+        partitions = _partitions(consumer, TOPICS)
         if not partitions:
             return []
         committed = {tp: consumer.committed(tp, timeout_ms=LAG_TIMEOUT_MS) for tp in partitions}

@@ -67,5 +67,5 @@ def test_a_small_run_measures_report_to_worklist(tmp_path: Path) -> None:
     assert done.returncode == 0, f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
     figures = re.findall(r"^seconds report→worklist: ([0-9.]+)$", done.stdout, re.MULTILINE)
     assert len(figures) == 2, done.stdout[-4000:]
-    assert "wait_for_reports" in done.stdout and "export started → worklists published" in done.stdout
+    assert "wait_for_reports" in done.stdout and "publish_lists started → worklists published" in done.stdout
     assert not (tmp_path / "work").exists(), "the work directory is removed unless --keep"

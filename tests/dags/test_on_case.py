@@ -100,3 +100,70 @@ def test_the_trace_step_traces_new_f0s_into_the_published_day(airflow_db: Path, 
     second = steps.trace(settings, rules, TODAY, on_case=True)
     assert second["mode"] == "incremental", second["reason"]
     assert second["tiers"] == {"F0": 2, "F1": 2, "F2": 0}
+
+
+def _listed(lake: Path, day: date) -> set[str]:
+    import csv
+
+    people: set[str] = set()
+    for path in (lake / "exports" / "worklists" / f"date={day.isoformat()}").glob("district=*/worklist.csv"):
+        with path.open(encoding="utf-8-sig", newline="") as rows:
+            people.update(row["phone_or_citizen_id"] for row in csv.DictReader(rows))
+    return people
+
+
+def _tree(directory: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(directory)): path.read_bytes() for path in sorted(directory.rglob("*"))
+            if path.is_file()}
+
+
+def test_the_lists_are_published_before_the_rest_of_the_day(airflow_db: Path, tmp_path: Path) -> None:
+    """publish_lists publishes the held tables with worklists made from them; every other output of D stays the
+    previous run's, whole, until the export publishes D anew from the same tables."""
+    from jobs.publish.day import export_day
+    from tests.jobs.lakebuilder import LakeBuilder
+    from tracelake.core.lake import Lake
+    from tracelake.core.rules import load_rules
+
+    steps = _steps()
+    builder = LakeBuilder(tmp_path / "lake", tmp_path / "vault")
+    builder.checkin("0912000001", "V", "2021-08-04 10:00", "2021-08-04 11:00")
+    builder.checkin("0912000002", "V", "2021-08-04 10:10", "2021-08-04 11:10")
+    builder.checkin("0912000003", "W", "2021-08-04 09:00", "2021-08-04 10:00")
+    builder.checkin("0912000004", "W", "2021-08-04 09:00", "2021-08-04 10:00")
+    builder.confirmed("0912000001", "2021-08-04 08:00", "2021-08-04")
+    builder.write()
+    settings = AirflowSettings(lake=str(builder.root), vault=str(builder.vault), trace_engine="duckdb")
+    rules = load_rules()
+    lake = Lake(settings.lake)
+    report, analysts = Path(lake.report_day(TODAY)), Path(lake.duckdb_file)
+
+    steps.trace(settings, rules, TODAY, on_case=True)
+    first = steps.publish_lists(settings, rules, TODAY)
+    assert first["worklists"]["people"] == 1
+    assert _listed(builder.root, TODAY) == {"+84912000002"}
+    assert not report.exists() and not analysts.exists()
+    export_day(settings.lake, TODAY, rules, vault=settings.vault_location)
+    before = (_tree(report), analysts.read_bytes())
+
+    builder.confirmed("0912000003", "2021-08-04 20:00", "2021-08-04")
+    builder.write()
+    assert steps.trace(settings, rules, TODAY, on_case=True)["mode"] == "incremental"
+    assert _listed(builder.root, TODAY) == {"+84912000002"}, "nothing is published before the lists are"
+    second = steps.publish_lists(settings, rules, TODAY)
+    assert second["worklists"]["people"] == 2
+    assert _listed(builder.root, TODAY) == {"+84912000002", "+84912000004"}
+    assert (_tree(report), analysts.read_bytes()) == before, "the rest of D is the previous run's until the export"
+    export_day(settings.lake, TODAY, rules, vault=settings.vault_location)
+    assert _tree(report) != before[0]
+    assert _listed(builder.root, TODAY) == {"+84912000002", "+84912000004"}
+
+
+def test_publishing_lists_without_a_held_run_fails_at_once(airflow_db: Path, tmp_path: Path) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from tracelake.core.rules import load_rules
+
+    settings = AirflowSettings(lake=str(tmp_path / "lake"), vault=str(tmp_path / "vault"))
+    with pytest.raises(AirflowFailException, match="no held run of 2021-08-04"):
+        _steps().publish_lists(settings, load_rules(), TODAY)

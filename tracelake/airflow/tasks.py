@@ -141,11 +141,14 @@ def trace(settings: AirflowSettings, rules: Rules, day: date, *, on_case: bool =
 
     `on_case`: the event-driven run traces only the F0s confirmed since D's published trace, merged into its
     tables (`jobs.trace.on_case`), and D whole with the engine when that cannot be exact; the log says which.
+    Its run replaces D's tables and the tracers' lists only (`jobs.publish.lists_first`): `publish_lists`
+    publishes them, the export the rest.
     """
+    from jobs.publish.lists_first import begin_lists_first
     from jobs.trace.day import begin_day, trace_day
     from jobs.trace.on_case import trace_on_case
 
-    publication = begin_day(settings.lake, day)
+    publication = begin_lists_first(settings.lake, day) if on_case else begin_day(settings.lake, day)
     arguments: dict[str, Any] = {
         "vault": settings.vault_location,
         "engine": settings.trace_engine,
@@ -195,19 +198,41 @@ def validate_outputs(settings: AirflowSettings, rules: Rules, day: date) -> dict
     return {"expectations": report.expectations, "rows": dict(report.rows), "docs": report.docs}
 
 
+def _capacity(settings: AirflowSettings) -> dict[str, int] | None:
+    """Each district's calls a day from the settings' capacity file, if any."""
+    from jobs.publish.capacity import CapacityError, read_capacity
+
+    try:
+        return read_capacity(settings.capacity) if settings.capacity else None
+    except CapacityError as problem:
+        raise AirflowFailException(str(problem)) from problem  # a retry reads the same file
+
+
+def publish_lists(settings: AirflowSettings, rules: Rules, day: date) -> dict[str, Any]:
+    """Publish the on-case run's validated tables of D with the tracers' lists built from them
+    (`jobs.publish.lists_first`), before the export builds and publishes everything else."""
+    from jobs.publication import held, recover
+    from jobs.publish.lists_first import publish_lists as publish
+
+    recover(settings.lake, day)
+    publication = held(settings.lake, day)
+    if publication is None:
+        raise AirflowFailException(f"no held run of {day.isoformat()} to publish: was it traced and validated?")
+    worklists = publish(settings.lake, day, rules, vault=settings.vault_location, publication=publication,
+                        capacity=_capacity(settings))
+    return {"day": day.isoformat(), "run": publication.run, "worklists": _worklist_summary(worklists),
+            "published_at": datetime.now(UTC).isoformat()}
+
+
 def export(settings: AirflowSettings, rules: Rules, day: date, outlet_events: Any) -> dict[str, Any]:
     """Publish day D the way `tracelake run` does: worklists, the province's outputs, the analysts' DuckDB
     file and the daily report, with the held run's tables (or D's published ones) all at once; then the
     assets' events, whose extra names the day."""
     from jobs.publication import held, recover
-    from jobs.publish.capacity import CapacityError, read_capacity
     from jobs.publish.day import export_day
     from tracelake.core.lake import PROVINCE_TABLES
 
-    try:
-        capacity = read_capacity(settings.capacity) if settings.capacity else None
-    except CapacityError as problem:
-        raise AirflowFailException(str(problem)) from problem  # a retry reads the same file
+    capacity = _capacity(settings)
     recover(settings.lake, day)
     exported = export_day(settings.lake, day, rules, vault=settings.vault_location,
                           publication=held(settings.lake, day), capacity=capacity,
