@@ -44,18 +44,22 @@ def publish_lists(
     rules: Rules,
     *,
     vault: str,
-    publication: DayPublication,
+    publication: DayPublication | None = None,
     capacity: Mapping[str, int] | None = None,
-) -> WorklistSummary:
+) -> tuple[DayPublication, WorklistSummary]:
     """Build D's diff, worklists and notification lists from the tables `publication` staged, and publish it.
 
-    `publication` is a run begun by `begin_lists_first`, its tables validated;
-    `capacity` as for `jobs.publish.day.export_day`.
+    `publication` is a run begun by `begin_lists_first`, its tables validated.
+    Without one (a retry after the run was published, a task cleared by hand),
+    the lists are built again from D's published tables in a run of their own.
+    `capacity` as for `jobs.publish.day.export_day`. Returns the run published.
     """
     lake_root = absolute_root(lake_root)
+    if publication is None:
+        publication = begin(lake_root, day, directories=lists_directories(Lake(lake_root), day))
     changes = write_changes(lake_root, day, rules, vault=vault, outputs=publication)
     worklists = write_worklists(
         lake_root, day, rules, vault=vault, outputs=publication, capacity=capacity, changes=changes.statuses
     )
     publication.publish()
-    return worklists
+    return publication, worklists

@@ -210,16 +210,15 @@ def _capacity(settings: AirflowSettings) -> dict[str, int] | None:
 
 def publish_lists(settings: AirflowSettings, rules: Rules, day: date) -> dict[str, Any]:
     """Publish the on-case run's validated tables of D with the tracers' lists built from them
-    (`jobs.publish.lists_first`), before the export builds and publishes everything else."""
+    (`jobs.publish.lists_first`), before the export builds and publishes everything else; with no run held
+    (a retry after publishing), the lists are built again from D's published tables."""
     from jobs.publication import held, recover
     from jobs.publish.lists_first import publish_lists as publish
 
+    capacity = _capacity(settings)
     recover(settings.lake, day)
-    publication = held(settings.lake, day)
-    if publication is None:
-        raise AirflowFailException(f"no held run of {day.isoformat()} to publish: was it traced and validated?")
-    worklists = publish(settings.lake, day, rules, vault=settings.vault_location, publication=publication,
-                        capacity=_capacity(settings))
+    publication, worklists = publish(settings.lake, day, rules, vault=settings.vault_location,
+                                     publication=held(settings.lake, day), capacity=capacity)
     return {"day": day.isoformat(), "run": publication.run, "worklists": _worklist_summary(worklists),
             "published_at": datetime.now(UTC).isoformat()}
 
