@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
 from jobs.trace.engines import EngineOutput
 from jobs.trace.write import RowStream
@@ -35,7 +36,7 @@ def _instants(micros: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.cast(micros, UTC_TIME)
 
 
-def _tier_names(depths: pa.ChunkedArray, tier_name: Callable[[int], str], max_depth: int) -> pa.ChunkedArray:
+def tier_names(depths: pa.ChunkedArray, tier_name: Callable[[int], str], max_depth: int) -> pa.ChunkedArray:
     names = pa.array([tier_name(depth) for depth in range(max_depth + 1)], pa.string())
     return pc.take(names, depths)
 
@@ -54,35 +55,63 @@ contacts alike in `CONTACT_ORDER` (a person's two stays cut to the same interval
 come in the same order from either engine and on every run."""
 
 
+def _contact_keys() -> str:
+    return ", ".join(f'"{name}" ASC NULLS LAST' for name in (*CONTACT_ORDER, *CONTACT_TIES))
+
+
 def in_contact_order(contacts: pa.Table) -> RowStream:
     """`contacts` sorted by `CONTACT_ORDER` then `CONTACT_TIES`, ascending, nulls last: the order pyarrow's
     `sort_by` gives (bytewise strings, NaN after numbers). DuckDB sorts them as they are written, on every core,
     spilling what does not fit in its memory limit, so the sorted table is never held whole. Rows equal in every
     key are equal in every column (the minutes follow from the instants; the rules' version is one per run), so
     the sort needs no stability."""
-    keys = ", ".join(f'"{name}" ASC NULLS LAST' for name in (*CONTACT_ORDER, *CONTACT_TIES))
 
     def batches() -> Iterator[pa.RecordBatch]:
         with duckdb_memory.opened() as con:
             con.execute("SET TimeZone = 'UTC'")
             con.register("unsorted_contacts", contacts)
-            for batch in con.sql(f"SELECT * FROM unsorted_contacts ORDER BY {keys}").fetch_record_batch(BATCH_ROWS):
+            ordered = con.sql(f"SELECT * FROM unsorted_contacts ORDER BY {_contact_keys()}")
+            for batch in ordered.fetch_record_batch(BATCH_ROWS):
                 yield batch.cast(CONTACTS)
 
     return RowStream(CONTACTS, batches, contacts.num_rows)
 
 
-def curate(
-    output: EngineOutput, rules_version: str, tier_name: Callable[[int], str], max_depth: int, risk: pa.Array
-) -> CuratedTables:
-    """The lake's tables; `risk` is the score of each row of `output.exposed`, in its order (`jobs.trace.risk`)."""
-    contacts = output.contacts
-    contact_rows = pa.Table.from_arrays(
+def merged_contacts(published: ds.Dataset, dropped: pa.Table, added: pa.Table, num_rows: int) -> RowStream:
+    """D's published contacts without the rows of the `dropped` pairs (target_tier, source_pseudonym,
+    target_pseudonym), with the curated rows `added`, in `in_contact_order`'s order: DuckDB reads the published
+    files as it sorts, so they are never held whole. `num_rows`: how many that makes, checked as it is written."""
+    columns = ", ".join(f'"{field.name}"' for field in CONTACTS)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        with duckdb_memory.opened() as con:
+            con.execute("SET TimeZone = 'UTC'")
+            con.register("published_contacts", published)
+            con.register("dropped_pairs", dropped)
+            con.register("added_contacts", added)
+            merged = con.sql(f"""
+                SELECT {columns} FROM published_contacts p
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM dropped_pairs d
+                    WHERE d.target_tier = p.target_tier AND d.source_pseudonym = p.source_pseudonym
+                      AND d.target_pseudonym = p.target_pseudonym)
+                UNION ALL
+                SELECT {columns} FROM added_contacts
+                ORDER BY {_contact_keys()}""")
+            for batch in merged.fetch_record_batch(BATCH_ROWS):
+                yield batch.cast(CONTACTS)
+
+    return RowStream(CONTACTS, batches, num_rows)
+
+
+def contact_rows(contacts: pa.Table, rules_version: str, tier_name: Callable[[int], str], max_depth: int) -> pa.Table:
+    """Engine rows of contacts (`jobs.trace.engines.CONTACT_ROWS`) in the lake's schema, in their order."""
+    return pa.Table.from_arrays(
         [
             contacts["source"],
-            _tier_names(contacts["source_depth"], tier_name, max_depth),
+            tier_names(contacts["source_depth"], tier_name, max_depth),
             contacts["target"],
-            _tier_names(contacts["target_depth"], tier_name, max_depth),
+            tier_names(contacts["target_depth"], tier_name, max_depth),
             contacts["channel"],
             contacts["venue_id"],
             _instants(contacts["start_us"]),
@@ -97,12 +126,18 @@ def curate(
         ],
         schema=CONTACTS,
     )
-    contact_table = in_contact_order(contact_rows)
+
+
+def curate(
+    output: EngineOutput, rules_version: str, tier_name: Callable[[int], str], max_depth: int, risk: pa.Array
+) -> CuratedTables:
+    """The lake's tables; `risk` is the score of each row of `output.exposed`, in its order (`jobs.trace.risk`)."""
+    contact_table = in_contact_order(contact_rows(output.contacts, rules_version, tier_name, max_depth))
     exposed = output.exposed
     exposure_table = pa.Table.from_arrays(
         [
             exposed["person"],
-            _tier_names(exposed["depth"], tier_name, max_depth),
+            tier_names(exposed["depth"], tier_name, max_depth),
             _instants(exposed["first_us"]),
             _instants(exposed["last_us"]),
             minutes(exposed["union_us"]),

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from jobs.trace.curate import curate
+from jobs.trace.curate import contact_rows, curate, merged_contacts, tier_names
 from jobs.trace.engines import DayTables, EngineOutput
 from jobs.trace.parameters import TraceParams
 from jobs.trace.published import PublishedTrace
 from jobs.trace.reidentify import pseudonyms_named, reidentify
 from jobs.trace.risk import risk_scores
 from jobs.trace.write import PART_FILE, DayDirectory, RowStream, stage_copies, stage_directories
-from schemas.lake import EXPOSURES_CURATED, EXPOSURES_EXPORT
+from schemas.lake import CONTACTS, EXPOSURES_CURATED, EXPOSURES_EXPORT
 from tracelake.core.vault import read_identities
 
 
@@ -29,8 +29,12 @@ class ChangedRows:
 
     cases: pa.Table
     """Every case row of D, as of now."""
-    contacts: pa.Table | None
-    """Every exposure of D; None when none was added or dropped."""
+    added_contacts: pa.Table
+    """The exposures judged anew."""
+    dropped_pairs: pa.Table
+    """target_depth, source, target: the pairs whose published exposures of that depth all go."""
+    dropped_contacts: int
+    """How many published exposures go."""
     exposed: pa.Table
     """The touched people who are exposed now."""
     exposed_contacts: pa.Table
@@ -56,17 +60,32 @@ def _tier_counts(exposures: pa.Table) -> dict[str, int]:
     return {entry["values"]: entry["counts"] for entry in counted}
 
 
+def _contacts(published: PublishedTrace, changed: ChangedRows, tables: DayTables) -> RowStream:
+    """D's contacts: the published ones without the dropped pairs', with the added, in curate's order."""
+    rules = tables.rules
+    max_depth = rules.tiers.max_depth
+    pairs = changed.dropped_pairs
+    dropped = pa.table({
+        "target_tier": tier_names(pairs["target_depth"], rules.tier_name, max_depth),
+        "source_pseudonym": pairs["source"],
+        "target_pseudonym": pairs["target"],
+    })
+    rows = int(published.manifest["outputs"]["contacts"]["rows"])
+    added = contact_rows(changed.added_contacts, rules.version, rules.tier_name, max_depth)
+    return merged_contacts(published.dataset("contacts", CONTACTS), dropped, added,
+                           rows - changed.dropped_contacts + added.num_rows)
+
+
 def merge_day(published: PublishedTrace, changed: ChangedRows, params: TraceParams, tables: DayTables) -> MergedDay:
     """Stage D's four tables into `tables`' run: written anew where something changed, else copied."""
     rules = tables.rules
     risk = risk_scores(changed.exposed_contacts, changed.exposed, rules.risk, params)
-    contacts = changed.contacts if changed.contacts is not None else changed.exposed_contacts.slice(0, 0)
-    output = EngineOutput(cases=changed.cases, contacts=contacts, exposed=changed.exposed, inputs={},
-                          tier_counts={}, timings={})
+    output = EngineOutput(cases=changed.cases, contacts=changed.exposed_contacts.slice(0, 0),
+                          exposed=changed.exposed, inputs={}, tier_counts={}, timings={})
     curated = curate(output, rules.version, rules.tier_name, rules.tiers.max_depth, risk)
     written: dict[str, pa.Table | RowStream] = {"cases": curated.cases}
-    if changed.contacts is not None:
-        written["contacts"] = curated.contacts
+    if changed.added_contacts.num_rows or changed.dropped_contacts:
+        written["contacts"] = _contacts(published, changed, tables)
     named = pseudonyms_named(curated.exposures)
     if len(changed.touched):
         exposures = pa.concat_tables([

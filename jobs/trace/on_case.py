@@ -114,23 +114,20 @@ def _changed_rows(
         register_published(
             con,
             published.table("cases", CASES),
-            published.table("contacts", CONTACTS),
+            published.dataset("contacts", CONTACTS),
             published.table("exposures", EXPOSURES_CURATED),
             [rules.tier_name(depth) for depth in range(rules.tiers.max_depth + 1)],
         )
         timings["published"], clock = time.perf_counter() - clock, time.perf_counter()
         added = new_cases(con)
         judged = trace_changed_sources(con, params)
-        dropped = scalar(con, "SELECT count(*) FROM published_contacts") - scalar(
-            con, "SELECT count(*) FROM kept_contacts"
-        )
+        dropped = scalar(con, 'SELECT coalesce(sum("rows"), 0) FROM dropped_pairs')
         cases = conform(con.sql("SELECT * FROM cases").to_arrow_table(), CASE_ROWS)
-        contacts = None
-        if judged or dropped:
-            contacts = conform(con.sql("SELECT * FROM day_contacts").to_arrow_table(), CONTACT_ROWS)
         changed = ChangedRows(
             cases=cases,
-            contacts=contacts,
+            added_contacts=conform(con.sql("SELECT * FROM new_contacts").to_arrow_table(), CONTACT_ROWS),
+            dropped_pairs=con.sql("SELECT target_depth, source, target FROM dropped_pairs").to_arrow_table(),
+            dropped_contacts=dropped,
             exposed=conform(con.sql(EXPOSED).to_arrow_table(), EXPOSED_ROWS),
             exposed_contacts=conform(con.sql("SELECT * FROM contacts").to_arrow_table(), CONTACT_ROWS),
             touched=con.sql("SELECT person FROM touched ORDER BY person").to_arrow_table()["person"].combine_chunks(),

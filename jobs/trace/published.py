@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
@@ -29,6 +30,14 @@ class PublishedTrace:
         fs, _ = filesystem(self.files[name][0])
         parts = [pq.read_table(filesystem(path)[1], filesystem=fs, schema=schema) for path in self.files[name]]
         return pa.concat_tables(parts)
+
+    def dataset(self, name: str, schema: pa.Schema) -> ds.Dataset:
+        """The table's files as a dataset with exactly `schema`, read only as a query scans it."""
+        if not self.files[name]:
+            return ds.dataset(schema.empty_table())
+        fs, _ = filesystem(self.files[name][0])
+        return ds.dataset([filesystem(path)[1] for path in self.files[name]], schema=schema, filesystem=fs,
+                          format="parquet")
 
 
 def _part_files(directory: str) -> tuple[str, ...] | None:

@@ -3,10 +3,13 @@
 Reads `cases` (as of now, `jobs.trace.duckdb.cases`), the published trace's
 rows (`published_cases`, `published_contacts` in engine form with
 `venue_visitors`, `published_people`: person, depth, window_start_us, cases)
-and the views of `jobs.trace.duckdb.raw_events`. Fills `day_contacts` (every
-exposure of D), `touched` (whoever's exposed row may differ from the
-published one), and `contacts`/`people` restricted to the touched, for the
-full trace's `EXPOSED` query.
+and the views of `jobs.trace.duckdb.raw_events`. Fills `new_contacts` (the
+exposures judged anew), `dropped_pairs` (the (target depth, source, target)
+whose published rows all go, with how many), `touched` (whoever's exposed row
+may differ from the published one), and `contacts`/`people` restricted to the
+touched, for the full trace's `EXPOSED` query. D's exposures are then the
+published ones without the dropped pairs' rows, with the new ones: the caller
+merges them (`jobs.trace.merge`) without this connection copying them all.
 
 Why rounds over the changed sources give the full trace's rows: an exposure
 of round k depends only on its source's window, the two people's stays and
@@ -61,6 +64,7 @@ CREATE OR REPLACE TEMP TABLE tiered_before (person VARCHAR);
 CREATE OR REPLACE TEMP TABLE touched (person VARCHAR);
 CREATE OR REPLACE TEMP TABLE people (person VARCHAR, depth INTEGER, cases VARCHAR[]);
 CREATE OR REPLACE TEMP TABLE kept_contacts AS SELECT * FROM published_contacts LIMIT 0;
+CREATE OR REPLACE TEMP TABLE dropped_pairs (target_depth INTEGER, source VARCHAR, target VARCHAR, "rows" BIGINT);
 CREATE OR REPLACE TEMP TABLE new_contacts (
     source VARCHAR, source_depth INTEGER, target VARCHAR, target_depth INTEGER,
     channel VARCHAR, venue_id VARCHAR, start_us BIGINT, end_us BIGINT,
@@ -111,7 +115,10 @@ _ADVANCE = (
     SELECT source, CAST($depth AS INTEGER) - 1, target, CAST($depth AS INTEGER), channel, venue_id, start_us, end_us,
            os_pair, rssi_mean, rssi_max, imputed_checkout
     FROM round_exposures""",
-    "INSERT INTO kept_contacts SELECT * EXCLUDE (dropped) FROM round_published WHERE NOT dropped",
+    """INSERT INTO kept_contacts SELECT * EXCLUDE (dropped) FROM round_published
+    WHERE NOT dropped AND target IN (SELECT person FROM round_touched)""",
+    """INSERT INTO dropped_pairs SELECT target_depth, source, target, count(*) FROM round_published
+    WHERE dropped GROUP BY ALL""",
     """CREATE OR REPLACE TEMP TABLE round_rows AS
     SELECT source, target, start_us FROM round_published
     WHERE NOT dropped AND target IN (SELECT person FROM round_touched)
@@ -131,15 +138,16 @@ _ADVANCE = (
     FROM published_people p LEFT JOIN published_cases c USING (person) WHERE p.depth = $depth""",
     "CREATE OR REPLACE TEMP TABLE layer AS SELECT * FROM next_layer",
 )
-"""After round k: the targets whose row may change, the round's rows kept and new, and depth k as of now
-(judged again for the touched, as published for the rest) and as published."""
+"""After round k: the targets whose row may change, the round's rows new, kept (of those targets: all that
+`contacts` needs) and dropped, and depth k as of now (judged again for the touched, as published for the rest)
+and as published. A published row is dropped with every row of its (source, target) in the round: the reasons,
+a stale source and a target tiered earlier, are the pair's."""
 
 _FINISH = (
-    """CREATE OR REPLACE TEMP TABLE day_contacts AS
-    SELECT * FROM kept_contacts UNION ALL SELECT * FROM new_contacts""",
     "CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT person FROM touched",
     """CREATE OR REPLACE TEMP TABLE contacts AS
-    SELECT * FROM day_contacts WHERE target IN (SELECT person FROM people)""",
+    SELECT * FROM (SELECT * FROM kept_contacts UNION ALL SELECT * FROM new_contacts)
+    WHERE target IN (SELECT person FROM people)""",
 )
 
 
@@ -165,7 +173,8 @@ def new_cases(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def trace_changed_sources(con: duckdb.DuckDBPyConnection, params: TraceParams) -> int:
-    """Fill `day_contacts`, `touched`, `contacts` and `people` (see the module); returns the exposures judged anew.
+    """Fill `new_contacts`, `dropped_pairs`, `touched`, `contacts` and `people` (see the module); returns the
+    exposures judged anew.
 
     Raises `NotAnAddition` when someone the published trace tiered before a round is no longer tiered then.
     """

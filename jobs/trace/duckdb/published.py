@@ -7,6 +7,7 @@ UTC timestamps give exact epoch microseconds back, so nothing is lost.
 
 import duckdb
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 _DEPTHS = pa.schema([pa.field("tier", pa.string()), pa.field("depth", pa.int32())])
 
@@ -30,10 +31,11 @@ _PUBLISHED = (
 
 
 def register_published(
-    con: duckdb.DuckDBPyConnection, cases: pa.Table, contacts: pa.Table, exposures: pa.Table, tier_names: list[str]
+    con: duckdb.DuckDBPyConnection, cases: pa.Table, contacts: ds.Dataset, exposures: pa.Table, tier_names: list[str]
 ) -> None:
     """Create `published_cases`, `published_contacts` and `published_people` from D's curated tables;
-    `tier_names[depth]` is the rules' name of each depth."""
+    `tier_names[depth]` is the rules' name of each depth. The contacts, the largest by far, are read as DuckDB
+    copies them."""
     con.register("curated_cases", cases)
     con.register("curated_contacts", contacts)
     con.register("curated_exposures", exposures)
