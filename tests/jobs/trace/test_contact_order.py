@@ -14,7 +14,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jobs.trace.curate import CONTACT_ORDER, CONTACT_TIES, in_contact_order
+from jobs.trace.curate import CONTACT_ORDER, CONTACT_TIES, in_contact_order, merged_contacts
 from schemas.lake import CONTACTS
 
 TEXT = st.sampled_from(["", "a", "A", "ab", "b", "é", "e\u0301", "z" * 40, "ä", "F1", "F10", "F2"])
@@ -62,3 +62,31 @@ def test_duckdb_sorts_contacts_as_pyarrow_sort_by_does(rows: list[dict[str, obje
     assert sorted_by_duckdb.schema == CONTACTS
     assert _keys(sorted_by_duckdb) == _keys(expected)
     assert sorted(map(repr, sorted_by_duckdb.to_pylist())) == sorted(map(repr, expected.to_pylist()))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(contact(), max_size=40), st.lists(contact(), max_size=10), st.data())
+def test_merged_contacts_are_the_published_without_the_dropped_pairs_with_the_added_in_order(
+    published_rows: list[dict[str, object]], added_rows: list[dict[str, object]], data: st.DataObject
+) -> None:
+    """The on-case trace's contacts (`merged_contacts`): what a sort of the rows it keeps and adds would give."""
+    import pyarrow.dataset as ds
+
+    pairs = sorted({(row["target_tier"], row["source_pseudonym"], row["target_pseudonym"]) for row in published_rows},
+                   key=repr)
+    gone = data.draw(st.sets(st.sampled_from(pairs)) if pairs else st.just(set()))
+    kept = [row for row in published_rows if (row["target_tier"], row["source_pseudonym"], row["target_pseudonym"])
+            not in gone]
+    dropped = pa.table({name: [pair[index] for pair in sorted(gone, key=repr)] for index, name in
+                        enumerate(["target_tier", "source_pseudonym", "target_pseudonym"])},
+                       schema=pa.schema([(name, pa.string()) for name in
+                                         ("target_tier", "source_pseudonym", "target_pseudonym")]))
+    published = ds.dataset(pa.Table.from_pylist(published_rows, schema=CONTACTS))
+    added = pa.Table.from_pylist(added_rows, schema=CONTACTS)
+    stream = merged_contacts(published, dropped, added, len(kept) + len(added_rows))
+    merged = pa.Table.from_batches(list(stream.batches()), schema=stream.schema)
+    expected = pa.Table.from_pylist(kept + added_rows, schema=CONTACTS).sort_by(
+        [(name, "ascending") for name in (*CONTACT_ORDER, *CONTACT_TIES)])
+    assert merged.num_rows == stream.num_rows
+    assert _keys(merged) == _keys(expected)
+    assert sorted(map(repr, merged.to_pylist())) == sorted(map(repr, expected.to_pylist()))
