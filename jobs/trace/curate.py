@@ -7,9 +7,9 @@ Minutes are computed here from exact microseconds, once.
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
 from jobs.trace.engines import EngineOutput
 from jobs.trace.write import RowStream
@@ -77,16 +77,19 @@ def in_contact_order(contacts: pa.Table) -> RowStream:
     return RowStream(CONTACTS, batches, contacts.num_rows)
 
 
-def merged_contacts(published: ds.Dataset, dropped: pa.Table, added: pa.Table, num_rows: int) -> RowStream:
+def merged_contacts(
+    published: Callable[[duckdb.DuckDBPyConnection, str], None], dropped: pa.Table, added: pa.Table, num_rows: int
+) -> RowStream:
     """D's published contacts without the rows of the `dropped` pairs (target_tier, source_pseudonym,
     target_pseudonym), with the curated rows `added`, in `in_contact_order`'s order: DuckDB reads the published
-    files as it sorts, so they are never held whole. `num_rows`: how many that makes, checked as it is written."""
+    files as it sorts, so they are never held whole. `published(con, view)` makes them the view `view` of `con`;
+    `num_rows`: how many rows that makes, checked as they are written."""
     columns = ", ".join(f'"{field.name}"' for field in CONTACTS)
 
     def batches() -> Iterator[pa.RecordBatch]:
         with duckdb_memory.opened() as con:
             con.execute("SET TimeZone = 'UTC'")
-            con.register("published_contacts", published)
+            published(con, "published_contacts")
             con.register("dropped_pairs", dropped)
             con.register("added_contacts", added)
             merged = con.sql(f"""

@@ -8,6 +8,7 @@ full trace sorts it; a table nothing changed in is copied file by file.
 """
 
 from dataclasses import dataclass
+from functools import partial
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -72,7 +73,7 @@ def _contacts(published: PublishedTrace, changed: ChangedRows, tables: DayTables
     })
     rows = int(published.manifest["outputs"]["contacts"]["rows"])
     added = contact_rows(changed.added_contacts, rules.version, rules.tier_name, max_depth)
-    return merged_contacts(published.dataset("contacts", CONTACTS), dropped, added,
+    return merged_contacts(partial(published.register, name="contacts", schema=CONTACTS), dropped, added,
                            rows - changed.dropped_contacts + added.num_rows)
 
 

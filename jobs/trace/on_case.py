@@ -31,6 +31,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from jobs.publication import DayPublication, begin, recover
@@ -114,7 +115,7 @@ def _changed_rows(
         register_published(
             con,
             published.table("cases", CASES),
-            published.dataset("contacts", CONTACTS),
+            partial(published.register, name="contacts", schema=CONTACTS),
             published.table("exposures", EXPOSURES_CURATED),
             [rules.tier_name(depth) for depth in range(rules.tiers.max_depth + 1)],
         )

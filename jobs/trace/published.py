@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
@@ -38,6 +39,21 @@ class PublishedTrace:
         fs, _ = filesystem(self.files[name][0])
         return ds.dataset([filesystem(path)[1] for path in self.files[name]], schema=schema, filesystem=fs,
                           format="parquet")
+
+    def register(self, con: duckdb.DuckDBPyConnection, view: str, *, name: str, schema: pa.Schema) -> None:
+        """`view` in `con`: the table's rows with `schema`'s columns, read only as a query scans them.
+
+        On a local disk, files holding every column are read by DuckDB's own Parquet reader, on every core;
+        otherwise (an object store, files written before a column existed) through `dataset`.
+        """
+        files = self.files[name]
+        local = bool(files) and not any("://" in path for path in files)
+        if local and all(set(schema.names) <= set(pq.read_schema(path).names) for path in files):
+            columns = ", ".join(f'"{field}"' for field in schema.names)
+            listed = ", ".join("'" + path.replace("'", "''") + "'" for path in files)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {columns} FROM read_parquet([{listed}])")
+            return
+        con.register(view, self.dataset(name, schema))
 
 
 def _part_files(directory: str) -> tuple[str, ...] | None:

@@ -5,9 +5,10 @@ The curated tables are the engine's rows in the lake's schemas
 UTC timestamps give exact epoch microseconds back, so nothing is lost.
 """
 
+from collections.abc import Callable
+
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as ds
 
 _DEPTHS = pa.schema([pa.field("tier", pa.string()), pa.field("depth", pa.int32())])
 
@@ -31,16 +32,20 @@ _PUBLISHED = (
 
 
 def register_published(
-    con: duckdb.DuckDBPyConnection, cases: pa.Table, contacts: ds.Dataset, exposures: pa.Table, tier_names: list[str]
+    con: duckdb.DuckDBPyConnection,
+    cases: pa.Table,
+    contacts: Callable[[duckdb.DuckDBPyConnection, str], None],
+    exposures: pa.Table,
+    tier_names: list[str],
 ) -> None:
     """Create `published_cases`, `published_contacts` and `published_people` from D's curated tables;
     `tier_names[depth]` is the rules' name of each depth. The contacts, the largest by far, are read as DuckDB
-    copies them."""
+    copies them: `contacts(con, view)` makes them the view `view`."""
     con.register("curated_cases", cases)
-    con.register("curated_contacts", contacts)
+    contacts(con, "curated_contacts")
     con.register("curated_exposures", exposures)
     con.register("tier_depths", pa.table({"tier": tier_names, "depth": range(len(tier_names))}, schema=_DEPTHS))
     for statement in _PUBLISHED:
         con.execute(statement)
     for name in ("curated_cases", "curated_contacts", "curated_exposures", "tier_depths"):
-        con.unregister(name)
+        con.execute(f"DROP VIEW IF EXISTS {name}")

@@ -83,7 +83,8 @@ def test_merged_contacts_are_the_published_without_the_dropped_pairs_with_the_ad
                                          ("target_tier", "source_pseudonym", "target_pseudonym")]))
     published = ds.dataset(pa.Table.from_pylist(published_rows, schema=CONTACTS))
     added = pa.Table.from_pylist(added_rows, schema=CONTACTS)
-    stream = merged_contacts(published, dropped, added, len(kept) + len(added_rows))
+    stream = merged_contacts(lambda con, view: con.register(view, published), dropped, added,
+                             len(kept) + len(added_rows))
     merged = pa.Table.from_batches(list(stream.batches()), schema=stream.schema)
     expected = pa.Table.from_pylist(kept + added_rows, schema=CONTACTS).sort_by(
         [(name, "ascending") for name in (*CONTACT_ORDER, *CONTACT_TIES)])
