@@ -4,7 +4,7 @@ import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -12,6 +12,9 @@ from streams.case_landing import CaseReport
 from tests.dags.airflow_env import TEST_KEY, load_dag_module
 from tests.dags.province import Province
 from tracelake.airflow.launcher import AirflowSettings
+
+if TYPE_CHECKING:
+    from tests.jobs.lakebuilder import LakeBuilder
 
 TODAY = date(2021, 8, 4)
 
@@ -75,13 +78,10 @@ def test_a_manual_run_retraces_today_exports_and_records_what_it_covered(
     assert (lake / "manifests" / "on_case" / f"date={today.isoformat()}" / "manifest.json").is_file()
 
 
-def test_the_trace_step_traces_new_f0s_into_the_published_day(airflow_db: Path, tmp_path: Path) -> None:
-    """The on-case trace step says which trace it ran: D whole before any trace of D, then only the new F0."""
-    from jobs.publication import held
+def _two_venues(tmp_path: Path) -> tuple["LakeBuilder", AirflowSettings]:
+    """An F0 and a contact at venue V the day before TODAY, two people at venue W on TODAY, nobody else."""
     from tests.jobs.lakebuilder import LakeBuilder
-    from tracelake.core.rules import load_rules
 
-    steps = _steps()
     builder = LakeBuilder(tmp_path / "lake", tmp_path / "vault")
     builder.checkin("0912000001", "V", "2021-08-03 10:00", "2021-08-03 11:00")
     builder.checkin("0912000002", "V", "2021-08-03 10:10", "2021-08-03 11:10")
@@ -89,7 +89,16 @@ def test_the_trace_step_traces_new_f0s_into_the_published_day(airflow_db: Path, 
     builder.checkin("0912000004", "W", "2021-08-04 09:00", "2021-08-04 10:00")
     builder.confirmed("0912000001", "2021-08-04 08:00", "2021-08-04")
     builder.write()
-    settings = AirflowSettings(lake=str(builder.root), vault=str(builder.vault), trace_engine="duckdb")
+    return builder, AirflowSettings(lake=str(builder.root), vault=str(builder.vault), trace_engine="duckdb")
+
+
+def test_the_trace_step_traces_new_f0s_into_the_published_day(airflow_db: Path, tmp_path: Path) -> None:
+    """The on-case trace step says which trace it ran: D whole before any trace of D, then only the new F0."""
+    from jobs.publication import held
+    from tracelake.core.rules import load_rules
+
+    steps = _steps()
+    builder, settings = _two_venues(tmp_path)
     rules = load_rules()
 
     first = steps.trace(settings, rules, TODAY, on_case=True)
@@ -121,19 +130,11 @@ def test_the_lists_are_published_before_the_rest_of_the_day(airflow_db: Path, tm
     """publish_lists publishes the held tables with worklists made from them; every other output of D stays the
     previous run's, whole, until the export publishes D anew from the same tables."""
     from jobs.publish.day import export_day
-    from tests.jobs.lakebuilder import LakeBuilder
     from tracelake.core.lake import Lake
     from tracelake.core.rules import load_rules
 
     steps = _steps()
-    builder = LakeBuilder(tmp_path / "lake", tmp_path / "vault")
-    builder.checkin("0912000001", "V", "2021-08-04 10:00", "2021-08-04 11:00")
-    builder.checkin("0912000002", "V", "2021-08-04 10:10", "2021-08-04 11:10")
-    builder.checkin("0912000003", "W", "2021-08-04 09:00", "2021-08-04 10:00")
-    builder.checkin("0912000004", "W", "2021-08-04 09:00", "2021-08-04 10:00")
-    builder.confirmed("0912000001", "2021-08-04 08:00", "2021-08-04")
-    builder.write()
-    settings = AirflowSettings(lake=str(builder.root), vault=str(builder.vault), trace_engine="duckdb")
+    builder, settings = _two_venues(tmp_path)
     rules = load_rules()
     lake = Lake(settings.lake)
     report, analysts = Path(lake.report_day(TODAY)), Path(lake.duckdb_file)
