@@ -55,8 +55,20 @@ contacts alike in `CONTACT_ORDER` (a person's two stays cut to the same interval
 come in the same order from either engine and on every run."""
 
 
-def _contact_keys() -> str:
-    return ", ".join(f'"{name}" ASC NULLS LAST' for name in (*CONTACT_ORDER, *CONTACT_TIES))
+def _sorted_contacts(
+    register: Callable[[duckdb.DuckDBPyConnection], object], rows_sql: str, num_rows: int
+) -> RowStream:
+    """The contacts `rows_sql` selects, from what `register` puts in a fresh connection, in contact order."""
+    keys = ", ".join(f'"{name}" ASC NULLS LAST' for name in (*CONTACT_ORDER, *CONTACT_TIES))
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        with duckdb_memory.opened() as con:
+            con.execute("SET TimeZone = 'UTC'")
+            register(con)
+            for batch in con.sql(f"{rows_sql} ORDER BY {keys}").fetch_record_batch(BATCH_ROWS):
+                yield batch.cast(CONTACTS)
+
+    return RowStream(CONTACTS, batches, num_rows)
 
 
 def in_contact_order(contacts: pa.Table) -> RowStream:
@@ -65,16 +77,9 @@ def in_contact_order(contacts: pa.Table) -> RowStream:
     spilling what does not fit in its memory limit, so the sorted table is never held whole. Rows equal in every
     key are equal in every column (the minutes follow from the instants; the rules' version is one per run), so
     the sort needs no stability."""
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        with duckdb_memory.opened() as con:
-            con.execute("SET TimeZone = 'UTC'")
-            con.register("unsorted_contacts", contacts)
-            ordered = con.sql(f"SELECT * FROM unsorted_contacts ORDER BY {_contact_keys()}")
-            for batch in ordered.fetch_record_batch(BATCH_ROWS):
-                yield batch.cast(CONTACTS)
-
-    return RowStream(CONTACTS, batches, contacts.num_rows)
+    return _sorted_contacts(
+        lambda con: con.register("unsorted_contacts", contacts), "SELECT * FROM unsorted_contacts", contacts.num_rows
+    )
 
 
 def merged_contacts(
@@ -86,25 +91,19 @@ def merged_contacts(
     `num_rows`: how many rows that makes, checked as they are written."""
     columns = ", ".join(f'"{field.name}"' for field in CONTACTS)
 
-    def batches() -> Iterator[pa.RecordBatch]:
-        with duckdb_memory.opened() as con:
-            con.execute("SET TimeZone = 'UTC'")
-            published(con, "published_contacts")
-            con.register("dropped_pairs", dropped)
-            con.register("added_contacts", added)
-            merged = con.sql(f"""
-                SELECT {columns} FROM published_contacts p
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM dropped_pairs d
-                    WHERE d.target_tier = p.target_tier AND d.source_pseudonym = p.source_pseudonym
-                      AND d.target_pseudonym = p.target_pseudonym)
-                UNION ALL
-                SELECT {columns} FROM added_contacts
-                ORDER BY {_contact_keys()}""")
-            for batch in merged.fetch_record_batch(BATCH_ROWS):
-                yield batch.cast(CONTACTS)
+    def register(con: duckdb.DuckDBPyConnection) -> None:
+        published(con, "published_contacts")
+        con.register("dropped_pairs", dropped)
+        con.register("added_contacts", added)
 
-    return RowStream(CONTACTS, batches, num_rows)
+    return _sorted_contacts(register, f"""
+        SELECT {columns} FROM published_contacts p
+        WHERE NOT EXISTS (
+            SELECT 1 FROM dropped_pairs d
+            WHERE d.target_tier = p.target_tier AND d.source_pseudonym = p.source_pseudonym
+              AND d.target_pseudonym = p.target_pseudonym)
+        UNION ALL
+        SELECT {columns} FROM added_contacts""", num_rows)
 
 
 def contact_rows(contacts: pa.Table, rules_version: str, tier_name: Callable[[int], str], max_depth: int) -> pa.Table:
