@@ -81,18 +81,36 @@ upstream source when one of its listed sources is in the tier above its own: one
 with the run's tiers (a lookup per row and source, as a correlated subquery, took seconds at province
 scale). In the session's memory, spilled to its scratch directory if it outgrows it."""
 
+SOURCE_TIERS = """
+CREATE TABLE source_tiers AS
+SELECT sources.person, names.name
+FROM (SELECT DISTINCT source_pseudonym AS person FROM contacts) AS sources
+LEFT JOIN run_tiers AS tiers ON tiers.person IS NOT DISTINCT FROM sources.person
+LEFT JOIN tier_names AS names ON names.depth = tiers.depth
+"""
+"""Every distinct source of the contacts with the name of the tier it holds in this run (null if none): one
+pass over the contacts' sources, so that each query of the contacts' suite looks a source up among the
+contacts' few sources rather than among everyone this run holds (a lookup in the run's tiers, repeated by
+every query, cost about a second each at province scale)."""
+
+CASE_PEOPLE = f"""
+CREATE TABLE case_people AS SELECT person FROM run_tiers WHERE depth = {CASE_TIER}
+"""
+"""The run's F0s, for `target_is_case`: a few hundred rows to look every target up in."""
+
 CONTACTS_VIEW = f"""
 CREATE VIEW curated_contacts AS
 SELECT {shown_columns(CONTACTS, "c")},
     coalesce(c.source_tier, {literal(MISSING_TIER)}) || {literal(TIER_STEP)}
         || coalesce(c.target_tier, {literal(MISSING_TIER)}) AS tier_step,
-    names.name AS source_tier_in_run,
-    coalesce(target.depth = {CASE_TIER}, false) AS target_is_case
+    source.name AS source_tier_in_run,
+    target.person IS NOT NULL AS target_is_case
 FROM contacts AS c
-LEFT JOIN run_tiers AS source ON source.person IS NOT DISTINCT FROM c.source_pseudonym
-LEFT JOIN tier_names AS names ON names.depth = source.depth
-LEFT JOIN run_tiers AS target ON target.person IS NOT DISTINCT FROM c.target_pseudonym
+LEFT JOIN source_tiers AS source ON source.person IS NOT DISTINCT FROM c.source_pseudonym
+LEFT JOIN case_people AS target ON target.person IS NOT DISTINCT FROM c.target_pseudonym
 """
+"""The contacts as their suite sees them. `source_tiers` has one row per distinct source and `case_people` one
+per F0 (null included, as everywhere here), so the view keeps the contacts' rows one for one."""
 
 EXPORT_VIEW = f"""
 CREATE VIEW exports_exposures AS
@@ -114,7 +132,7 @@ def _tier_names(views: Session, rules: Rules) -> None:
 def _case_ids(views: Session, vault: str) -> None:
     """The F0s' normalized ids, looked up in the vault: registered in the session's memory only, never written,
     never a parameter or in a doc."""
-    cases = views.arrow(f"SELECT person FROM run_tiers WHERE depth = {CASE_TIER}")["person"]
+    cases = views.arrow("SELECT person FROM case_people")["person"]
     ids = read_identities(vault, cases).select(["person_id"]) if len(cases) else pa.table(
         {"person_id": pa.array([], pa.string())}
     )
@@ -173,7 +191,9 @@ def validate_outputs(
         partition_view(views, "export", directories["exports_exposures"], EXPOSURES_EXPORT)
         views.execute(RUN_TIERS)
         _tier_names(views, rules)
+        views.execute(CASE_PEOPLE)
         _case_ids(views, vault)
+        views.execute(SOURCE_TIERS)
         views.execute(CONTACTS_VIEW)
         views.execute(EXPOSURES_TABLE)
         table_view(views, "curated_cases", directories["curated_cases"], CASES)
