@@ -49,6 +49,8 @@ from tracelake.airflow.launcher import CASE_REPORTS_TOPIC, KAFKA_CONNECTION_ID
 SETTINGS, RULES = steps.parse_settings()
 REPORT_POKE_SECONDS = 10.0
 REPORT_WAIT = timedelta(minutes=30)
+REPORT_GRACE = timedelta(seconds=5)
+"""How long one poke waits for the lander's commit of reports the trigger saw a moment earlier."""
 
 CASE_DECISIONS = Asset(
     name="tracelake_case_decisions",
@@ -84,7 +86,7 @@ def tracelake_on_case() -> None:
         """Wait for the lander to land the triggering reports; skip if an earlier re-trace already read them."""
         settings, rules = steps.service_settings()
         context = get_current_context()
-        return steps.wait_for_reports(settings, steps.today(context, rules.zone), context, REPORT_WAIT)
+        return steps.wait_for_reports(settings, steps.today(context, rules.zone), context, REPORT_WAIT, REPORT_GRACE)
 
     @task(execution_timeout=timedelta(hours=1))
     def trace() -> dict[str, Any]:

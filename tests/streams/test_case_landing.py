@@ -1,5 +1,11 @@
 """When the on-case re-trace may read the lake: once the lander has committed past every triggering report."""
 
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
 from streams.case_landing import CaseReport, case_reports_landing, landing_of
 from streams.status import PartitionLag
 from tests.streams.conftest import Landing, case_report, phone
@@ -42,3 +48,50 @@ def test_a_run_waits_until_the_lander_has_committed_past_its_reports(landing: La
     assert not waiting.done
     assert f"a discarded report at {partition}:{committed}" in waiting.describe()
     assert "confirmed report" not in waiting.describe()
+
+
+@dataclass
+class _FirstPoke:
+    """The sensor's task instance on its first poke, as `tracelake.airflow.tasks.waited_since` reads it."""
+
+    start_date: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def get_first_reschedule_date(self, context: object) -> None:
+        return None
+
+
+@dataclass
+class _TriggerEvent:
+    extra: dict[str, Any]
+
+
+def test_one_poke_waits_a_moment_for_the_lander_to_commit_a_report_the_trigger_saw(landing: Landing) -> None:
+    """The trigger fires as soon as a report is in Kafka, a moment before the lander commits it: one poke waits
+    for that commit (up to its grace) instead of giving its slot back for a whole poke interval."""
+    from tracelake.airflow import tasks
+    from tracelake.airflow.launcher import AirflowSettings
+
+    reports = [case_report(n, person=phone(n)) for n in range(12)]
+    landing.write("case_reports", reports)
+    landing.publish()
+    landing.land()
+    committed = case_reports_landing(landing.settings, []).committed
+    partition, offset = next((p, at) for p, at in committed.items() if at > 0)
+    landing.write("case_reports", [case_report(100 + n, person=phone(n)) for n in range(12)])
+    landing.publish()  # the same people, so the same partitions: `offset` is now a report not landed yet
+    settings = AirflowSettings(**landing.settings.model_dump())
+    payload = {"kind": "confirmed", "partition": int(partition), "offset": offset}
+    context = {"ti": _FirstPoke(), "triggering_asset_events": {"case_decisions": [_TriggerEvent({"payload": payload})]}}
+    day = date(2021, 8, 3)
+
+    assert not tasks.wait_for_reports(settings, day, context, timedelta(minutes=30)).is_done
+    lander = threading.Timer(2.0, landing.land)
+    started = time.monotonic()
+    lander.start()
+    try:
+        poke = tasks.wait_for_reports(settings, day, context, timedelta(minutes=30), grace=timedelta(seconds=60))
+    finally:
+        lander.join()
+    assert poke.is_done, poke.xcom_value
+    assert 2.0 <= time.monotonic() - started < 60
+    assert poke.xcom_value["committed"][partition] > offset

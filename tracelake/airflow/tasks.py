@@ -17,6 +17,7 @@ Heavy imports (pyspark, Great Expectations, duckdb, Kafka clients) happen
 inside the functions, so parsing a DAG file stays fast and offline.
 """
 
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from streams.case_landing import CaseReport
 
 OWNER = "tracelake"
+LANDING_RECHECK_SECONDS = 0.5
+"""How often one poke of the on-case sensor asks again whether the lander has committed the reports."""
 
 EXPOSURES_EXPORT = Asset(name="tracelake_exposures_export", uri="tracelake://exports/exposures")
 """The tracers' table of day D (`exports/exposures/date=D`); each event's extra names the day."""
@@ -282,14 +285,23 @@ def triggering_reports(context: Mapping[str, Any]) -> list["CaseReport"]:
 
 
 def wait_for_reports(
-    settings: AirflowSettings, day: date, context: Mapping[str, Any], wait: timedelta
+    settings: AirflowSettings, day: date, context: Mapping[str, Any], wait: timedelta,
+    grace: timedelta = timedelta(0),
 ) -> PokeReturnValue:
     """One poke of the on-case run's sensor (`streams.case_landing`): done once the lander has landed the
-    triggering reports, then skipped if an earlier re-trace of D already read them; fails when over `wait`."""
+    triggering reports, then skipped if an earlier re-trace of D already read them; fails when over `wait`.
+
+    The trigger fires as soon as a report is in Kafka, usually a moment before the lander commits it: the
+    poke asks again every `LANDING_RECHECK_SECONDS` for up to `grace` before it gives the worker slot back
+    until the next poke."""
     from streams.case_landing import case_reports_landing
 
     reports = triggering_reports(context)
+    until = time.monotonic() + grace.total_seconds()
     landed = case_reports_landing(settings, reports)
+    while not landed.done and time.monotonic() < until:
+        time.sleep(LANDING_RECHECK_SECONDS)
+        landed = case_reports_landing(settings, reports)
     print(landed.describe())
     if landed.done:
         skip_if_covered(settings, day, reports)
