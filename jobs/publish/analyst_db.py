@@ -175,15 +175,18 @@ def _derived_views(rules: Rules) -> dict[str, str]:
         # One district per exposed person and run day: the district of the registered venue of
         # their most recent venue exposure; else (Bluetooth only, or an unregistered venue) the
         # district of the registered venue they checked in at most often in the lookback (check-ins the
-        # trace can use, `jobs.trace.usable`); else unknown.
+        # trace can use, `jobs.trace.usable`); else unknown. Each choice is an ordered `first` per person,
+        # which DuckDB keeps as one running pick per group, not a window that sorts every contact of the day.
         "exposure_districts": f"""
             WITH by_exposure AS (
-                SELECT c.date, c.target_pseudonym AS person_pseudonym, v.district_code, c.venue_id
-                FROM contacts c JOIN venues v ON v.venue_id = c.venue_id
-                WHERE c.channel = 'venue'
-                QUALIFY row_number() OVER (
-                    PARTITION BY c.date, c.target_pseudonym
-                    ORDER BY c.exposure_end DESC, c.exposure_minutes DESC, c.venue_id) = 1
+                SELECT date, person_pseudonym, chosen.district_code, chosen.venue_id FROM (
+                    SELECT c.date, c.target_pseudonym AS person_pseudonym,
+                           first({{'district_code': v.district_code, 'venue_id': c.venue_id}}
+                                 ORDER BY c.exposure_end DESC, c.exposure_minutes DESC, c.venue_id) AS chosen
+                    FROM contacts c JOIN venues v ON v.venue_id = c.venue_id
+                    WHERE c.channel = 'venue'
+                    GROUP BY c.date, c.target_pseudonym
+                )
             ),
             visits AS (
                 SELECT e.date, e.person_pseudonym, ci.venue_id, v.district_code,
