@@ -430,18 +430,19 @@ and the number to dial); a person the contact graph does not know gets what the 
 
 _TO_NOTIFY = f"""
 WITH latest AS (
-    SELECT c.target_pseudonym, c.channel, c.venue_id
+    SELECT c.target_pseudonym,
+           first({{'channel': c.channel, 'venue_id': c.venue_id}}
+                 ORDER BY c.exposure_end DESC, c.channel = 'venue' DESC, c.venue_id) AS contact
     FROM contacts c
     JOIN (SELECT DISTINCT pseudonym FROM ranked WHERE priority > calls_per_day) r ON r.pseudonym = c.target_pseudonym
     WHERE c.date = $day
-    QUALIFY row_number() OVER (
-        PARTITION BY c.target_pseudonym ORDER BY c.exposure_end DESC, c.channel = 'venue' DESC, c.venue_id) = 1
+    GROUP BY c.target_pseudonym
 ), notified AS (
-    SELECT r.district, r.priority, r.person_id, r.tier, r.last_exposure_at, l.channel,
-           coalesce(v.name, l.venue_id) AS place
+    SELECT r.district, r.priority, r.person_id, r.tier, r.last_exposure_at, l.contact.channel,
+           coalesce(v.name, l.contact.venue_id) AS place
     FROM ranked r
     LEFT JOIN latest l ON l.target_pseudonym = r.pseudonym
-    LEFT JOIN venues v ON v.venue_id = l.venue_id
+    LEFT JOIN venues v ON v.venue_id = l.contact.venue_id
     WHERE r.priority > r.calls_per_day
 )
 SELECT district, {NOTIFY_SELECT}
