@@ -199,10 +199,13 @@ def _derived_views(rules: Rules) -> dict[str, str]:
                 GROUP BY ALL
             ),
             by_checkins AS (
-                SELECT date, person_pseudonym, district_code, venue_id
-                FROM visits
-                QUALIFY row_number() OVER (
-                    PARTITION BY date, person_pseudonym ORDER BY visits DESC, latest_visit DESC, venue_id) = 1
+                SELECT date, person_pseudonym, chosen.district_code, chosen.venue_id FROM (
+                    SELECT date, person_pseudonym,
+                           first({{'district_code': district_code, 'venue_id': venue_id}}
+                                 ORDER BY visits DESC, latest_visit DESC, venue_id) AS chosen
+                    FROM visits
+                    GROUP BY date, person_pseudonym
+                )
             )
             SELECT e.date, e.person_pseudonym, e.tier,
                    coalesce(x.district_code, k.district_code, '{UNKNOWN_DISTRICT}') AS district_code,

@@ -1,6 +1,8 @@
 """The district rule of `exposure_districts` (jobs/publish/analyst_db.py), against its statement, on
-hypothesis-made contacts: a person's district is the registered venue's of their most recent venue exposure,
-the longer first among exposures that end together, then the smaller venue id; unknown without one."""
+hypothesis-made contacts and check-ins: a person's district is the registered venue's of their most recent
+venue exposure, the longer first among exposures that end together, then the smaller venue id; without one,
+the registered venue they checked in at most often (distinct events), then the latest visited, then the
+smaller venue id; else unknown."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -20,6 +22,12 @@ VENUES = {"V-1": "760", "V-2": "770", "V-3": "771"}
 """V-4 and a null venue are not registered."""
 START = datetime(2021, 8, 4, 1, tzinfo=UTC)
 
+checkin = st.tuples(
+    st.sampled_from(PEOPLE),
+    st.sampled_from([*VENUES, "V-4"]),
+    st.integers(0, 2),  # check-in, in hours after START
+    st.sampled_from(["e-1", "e-2", "e-3"]),  # a resent check-in is one visit
+)
 contact = st.tuples(
     st.sampled_from(PEOPLE),
     st.sampled_from(["venue", "venue", "ble"]),
@@ -29,7 +37,25 @@ contact = st.tuples(
 )
 
 
-def _districts(contacts: list[tuple[str, str, str | None, int, float]]) -> dict[str, tuple[str, str | None]]:
+def _checkins(checkins: list[tuple[str, str, int, str]]) -> pa.Table:
+    rows = len(checkins)
+    columns = {
+        "event_id": pa.array([f"{c[0]}-{c[3]}" for c in checkins], pa.string()),
+        "person_pseudonym": pa.array([c[0] for c in checkins], pa.string()),
+        "venue_id": pa.array([c[1] for c in checkins], pa.string()),
+        "checkin_at": pa.array([START + timedelta(hours=c[2]) for c in checkins], pa.timestamp("us", "UTC")),
+        "source": pa.array(["qr_venue"] * rows, pa.string()),
+    }
+    return pa.Table.from_arrays(
+        [columns[field.name].cast(field.type) if field.name in columns else pa.nulls(rows, field.type)
+         for field in RAW_CHECKINS],
+        schema=RAW_CHECKINS,
+    )
+
+
+def _districts(
+    contacts: list[tuple[str, str, str | None, int, float]], checkins: list[tuple[str, str, int, str]],
+) -> dict[str, tuple[str, str, str | None]]:
     con = duckdb.connect()
     try:
         con.register("contacts", pa.table({
@@ -45,26 +71,37 @@ def _districts(contacts: list[tuple[str, str, str | None, int, float]]) -> dict[
             "date": pa.array([DAY] * len(PEOPLE), pa.date32()), "person_pseudonym": PEOPLE,
             "tier": ["F1"] * len(PEOPLE),
         }))
-        con.register("raw_checkins", RAW_CHECKINS.empty_table())
+        con.register("raw_checkins", _checkins(checkins))
         rows = con.execute(
-            f"SELECT person_pseudonym, district_code, district_venue_id "
+            f"SELECT person_pseudonym, district_code, district_basis, district_venue_id "
             f"FROM ({derived_view_sql(RULES, 'exposure_districts')})"
         ).fetchall()
     finally:
         con.close()
     assert len(rows) == len(PEOPLE), "one row per exposed person"
-    return {person: (district, venue) for person, district, venue in rows}
+    return {person: (district, basis, venue) for person, district, basis, venue in rows}
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(contact, max_size=25))
-def test_a_persons_district_is_their_latest_longest_venue_exposure_then_the_smaller_venue(
-    contacts: list[tuple[str, str, str | None, int, float]],
+@given(st.lists(contact, max_size=25), st.lists(checkin, max_size=25))
+def test_a_persons_district_is_their_latest_venue_exposure_else_their_most_visited_venue(
+    contacts: list[tuple[str, str, str | None, int, float]], checkins: list[tuple[str, str, int, str]],
 ) -> None:
-    expected: dict[str, tuple[str, str | None]] = {}
+    expected: dict[str, tuple[str, str, str | None]] = {}
     for person in PEOPLE:
-        theirs = [(-end, -minutes, venue) for who, channel, venue, end, minutes in contacts
-                  if who == person and channel == "venue" and venue in VENUES]
-        venue = min(theirs)[2] if theirs else None
-        expected[person] = (VENUES[venue], venue) if venue else (UNKNOWN_DISTRICT, None)
-    assert _districts(contacts) == expected
+        exposures = [(-end, -minutes, venue) for who, channel, venue, end, minutes in contacts
+                     if who == person and channel == "venue" and venue in VENUES]
+        visits: dict[str, tuple[set[str], int]] = {}
+        for who, venue, hour, event in checkins:
+            if who == person and venue in VENUES:
+                events, latest = visits.get(venue, (set(), hour))
+                visits[venue] = (events | {event}, max(latest, hour))
+        if exposures:
+            venue = min(exposures)[2]
+            expected[person] = (VENUES[venue], "exposure_venue", venue)
+        elif visits:
+            venue = min((-len(events), -latest, venue) for venue, (events, latest) in visits.items())[2]
+            expected[person] = (VENUES[venue], "checkin_venue", venue)
+        else:
+            expected[person] = (UNKNOWN_DISTRICT, UNKNOWN_DISTRICT, None)
+    assert _districts(contacts, checkins) == expected
