@@ -5,7 +5,7 @@ day, `jobs.publication`), so the manifest and the tables are one run's.
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -23,9 +23,16 @@ class PublishedTrace:
     manifest: dict[str, Any]
     files: dict[str, tuple[str, ...]]
     """Each of `DAY_TABLES` → its part files, in name order (Spark writes several)."""
+    read: dict[tuple[str, pa.Schema], pa.Table] = field(default_factory=dict, compare=False, repr=False)
+    """The tables `table` has read: the trace asks for D's exposures twice, to trace and to merge."""
 
     def table(self, name: str, schema: pa.Schema) -> pa.Table:
-        """The table's rows in its files' order, with exactly `schema`."""
+        """The table's rows in its files' order, with exactly `schema`; read once."""
+        if (name, schema) not in self.read:
+            self.read[name, schema] = self._read(name, schema)
+        return self.read[name, schema]
+
+    def _read(self, name: str, schema: pa.Schema) -> pa.Table:
         if not self.files[name]:
             return schema.empty_table()
         fs, _ = filesystem(self.files[name][0])
