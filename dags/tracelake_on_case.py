@@ -31,7 +31,9 @@ Coalescing, so a burst of reports costs one or two traces, not one each:
 * `max_active_runs=1`: reports arriving while a re-trace runs queue up as one
   pending run (Airflow keeps one queue entry per asset and DAG).
 * **wait_for_reports**: waits until the lander has committed past every
-  triggering report, then skips the whole run if the last successful re-trace
+  triggering report (the trigger fires a moment before that commit, so a poke
+  asks again every half second for 5 s before it waits for the next poke,
+  10 s on), then skips the whole run if the last successful re-trace
   of the day already read them: each successful run records the lander's
   committed offsets taken *before* its trace read the lake
   (`manifests/on_case/date=D/manifest.json`).
