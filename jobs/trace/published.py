@@ -29,10 +29,10 @@ class PublishedTrace:
     def table(self, name: str, schema: pa.Schema) -> pa.Table:
         """The table's rows in its files' order, with exactly `schema`; read once."""
         if (name, schema) not in self.read:
-            self.read[name, schema] = self._read(name, schema)
+            self.read[name, schema] = self._load(name, schema)
         return self.read[name, schema]
 
-    def _read(self, name: str, schema: pa.Schema) -> pa.Table:
+    def _load(self, name: str, schema: pa.Schema) -> pa.Table:
         if not self.files[name]:
             return schema.empty_table()
         fs, _ = filesystem(self.files[name][0])
